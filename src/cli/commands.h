@@ -1,0 +1,17 @@
+#pragma once
+// Each subcommand registers its options on the app and returns the action to run when chosen.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace lisa::cli {
+
+using Action = std::function<int()>;  // returns the process exit code
+
+Action add_inspect_command(CLI::App& app);
+Action add_chat_command(CLI::App& app);
+Action add_segment_command(CLI::App& app);
+Action add_eval_command(CLI::App& app);
+Action add_bench_command(CLI::App& app);
+
+}  // namespace lisa::cli

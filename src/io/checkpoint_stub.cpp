@@ -1,0 +1,1 @@
+#include "lisa/io/checkpoint.h"

@@ -1,0 +1,34 @@
+# Finds the installed dependencies and gathers them behind one interface target, lisa::deps.
+# Nothing is downloaded here: scripts/setup.sh installs what is missing.
+
+# libtorch: the one inside the pinned torch wheel of the project virtual environment
+# (scripts/setup.sh passes its CMake prefix). A CUDA-enabled libtorch brings CUDA with it.
+find_package(Torch REQUIRED)
+
+find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
+find_package(nlohmann_json 3.9 REQUIRED)
+find_package(CLI11 REQUIRED)
+
+# sentencepiece ships only pkg-config files. Debian's shared library exports the protobuf-lite
+# it bundles, which can clash with the protobuf inside libtorch; a static build (see
+# scripts/setup.sh) is preferred when LISA_SENTENCEPIECE_ROOT points at one.
+set(LISA_SENTENCEPIECE_ROOT "" CACHE PATH "Prefix of a static sentencepiece build (optional)")
+if(LISA_SENTENCEPIECE_ROOT)
+  find_library(SENTENCEPIECE_LIBRARY NAMES libsentencepiece.a PATHS ${LISA_SENTENCEPIECE_ROOT}/lib NO_DEFAULT_PATH REQUIRED)
+  find_path(SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h PATHS ${LISA_SENTENCEPIECE_ROOT}/include NO_DEFAULT_PATH REQUIRED)
+else()
+  find_library(SENTENCEPIECE_LIBRARY NAMES sentencepiece REQUIRED)
+  find_path(SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h REQUIRED)
+endif()
+message(STATUS "sentencepiece: ${SENTENCEPIECE_LIBRARY}")
+
+find_package(Threads REQUIRED)
+
+add_library(lisa_deps INTERFACE)
+add_library(lisa::deps ALIAS lisa_deps)
+target_include_directories(lisa_deps INTERFACE ${SENTENCEPIECE_INCLUDE_DIR} ${OpenCV_INCLUDE_DIRS})
+# sentencepiece goes first and with its symbols hidden so its protobuf never meets libtorch's.
+target_link_libraries(lisa_deps INTERFACE
+  ${SENTENCEPIECE_LIBRARY} "-Wl,--exclude-libs,libsentencepiece.a"
+  ${TORCH_LIBRARIES} ${OpenCV_LIBS} nlohmann_json::nlohmann_json Threads::Threads)
+target_compile_options(lisa_deps INTERFACE ${TORCH_CXX_FLAGS})
