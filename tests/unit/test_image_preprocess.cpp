@@ -10,6 +10,7 @@
 #include "lisa/image/clip_preprocess.h"
 #include "lisa/image/read_image.h"
 #include "lisa/image/sam_preprocess.h"
+#include "lisa/io/json_file.h"
 #include "test_image_support.h"
 
 namespace lisa::image {
@@ -30,7 +31,7 @@ bool bit_identical(const at::Tensor& a, const at::Tensor& b) {
   return a.sizes() == b.sizes() && std::memcmp(a.data_ptr(), b.data_ptr(), a.nbytes()) == 0;
 }
 
-nlohmann::json manifest() { return testing::read_json(fixture("preprocess/manifest.json")); }
+nlohmann::json manifest() { return io::read_json_file(fixture("preprocess/manifest.json")); }
 
 TEST(ClipPreprocess, ResizeSizeRuleMatchesTransformers) {
   for (const auto& row : manifest()["clip_resize_sizes"]) {

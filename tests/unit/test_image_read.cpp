@@ -7,6 +7,7 @@
 
 #include "lisa/error.h"
 #include "lisa/image/read_image.h"
+#include "lisa/io/json_file.h"
 #include "test_image_support.h"
 
 namespace lisa::image {
@@ -59,7 +60,7 @@ class ReadImageErrors : public ::testing::Test {
 };
 
 TEST(ReadImage, OddKindsDecodeLikeOpenCvPython) {
-  const auto manifest = testing::read_json(fixture("decode/manifest.json"));
+  const auto manifest = io::read_json_file(fixture("decode/manifest.json"));
   ASSERT_GE(manifest["cases"].size(), 10u);
   for (const auto& c : manifest["cases"]) {
     const Image got = read_image(fixture("decode/" + c["file"].get<std::string>()));

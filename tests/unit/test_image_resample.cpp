@@ -5,6 +5,7 @@
 #include "lisa/error.h"
 #include "lisa/image/pil_resize.h"
 #include "lisa/image/read_image.h"
+#include "lisa/io/json_file.h"
 #include "test_image_support.h"
 
 namespace lisa::image {
@@ -20,7 +21,7 @@ ResampleFilter filter_named(const std::string& name) {
 }
 
 TEST(PilResize, MatchesPillowExactly) {
-  const auto manifest = testing::read_json(fixture("resample/manifest.json"));
+  const auto manifest = io::read_json_file(fixture("resample/manifest.json"));
   ASSERT_GT(manifest["cases"].size(), 100u);
   int worst = 0, failures = 0;
   for (const auto& c : manifest["cases"]) {

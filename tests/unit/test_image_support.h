@@ -1,11 +1,8 @@
 #pragma once
-// Shared helpers of the image tests: fixture paths, manifests, pixel comparisons.
-#include <nlohmann/json.hpp>
-
+// Shared helpers of the image tests: fixture paths and pixel comparisons.
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "lisa/image/image.h"
@@ -14,12 +11,6 @@ namespace lisa::image::testing {
 
 inline std::filesystem::path fixture(const std::string& relative) {
   return std::filesystem::path(LISA_TEST_DATA_DIR) / "image" / relative;
-}
-
-inline nlohmann::json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path.string());
-  return nlohmann::json::parse(in);
 }
 
 // Largest |a - b| over all samples; -1 when the sizes differ.
