@@ -28,4 +28,18 @@ inline std::string error_of(const std::function<void()>& action) {
   return "";
 }
 
+// A fixture under tests/data/io/bad and a phrase its rejection message must contain.
+struct BadFile {
+  const char* file;
+  const char* problem;
+};
+
+inline void PrintTo(const BadFile& bad, std::ostream* out) { *out << bad.file; }
+
+// Test names from the fixture's file stem.
+inline std::string bad_file_test_name(const ::testing::TestParamInfo<BadFile>& info) {
+  const std::string name = info.param.file;
+  return name.substr(0, name.find('.'));
+}
+
 }  // namespace lisa::testing

@@ -59,7 +59,7 @@ TEST_P(CheckpointValues, ShardedDirectoryMatchesExpectedValues) {
   EXPECT_EQ(files.size(), 2u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, CheckpointValues, ::testing::Values("safetensors"));
+INSTANTIATE_TEST_SUITE_P(Formats, CheckpointValues, ::testing::Values("safetensors", "bin"));
 
 TEST(Checkpoint, OpensOneFileGivenDirectly) {
   const auto checkpoint = Checkpoint::open(io_fixture("values/safetensors/model.safetensors"));
