@@ -2,11 +2,13 @@
 
 #include <array>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 
 #include "io/checked_size.h"
 #include "io/safetensors_file.h"
 #include "io/shard_index.h"
+#include "io/torch_zip_file.h"
 #include "lisa/error.h"
 
 namespace lisa::io {
@@ -14,8 +16,6 @@ namespace lisa::io {
 int64_t TensorInfo::numel() const { return static_cast<int64_t>(checked_numel(shape).value()); }
 
 namespace {
-// torch.save writes zip archives; everything else is read as safetensors, whose header check
-// then reports what is wrong with the file.
 bool is_zip_archive(const std::filesystem::path& path) {
   std::array<char, 4> magic{};
   std::ifstream in(path, std::ios::binary);
@@ -28,9 +28,20 @@ struct OpenedFile {
   std::string format;
 };
 
+bool has_extension(const std::filesystem::path& path, std::initializer_list<const char*> extensions) {
+  for (const char* extension : extensions)
+    if (path.extension() == extension) return true;
+  return false;
+}
+
+// Named by extension when it says; otherwise a zip archive is torch.save's and anything else is
+// read as safetensors, whose header check then reports what is wrong with the file.
 OpenedFile open_tensor_file(const std::filesystem::path& path) {
-  if (is_zip_archive(path))
-    throw Error(path.string() + ": PyTorch zip archives are not supported yet");
+  const bool zip = is_zip_archive(path);
+  if (has_extension(path, {".bin", ".pt", ".pth"}) && !zip)
+    throw Error(path.string() + ": not a zip archive; only torch.save's zip format (PyTorch 1.6 and later) is "
+                "supported, not the legacy format or truncated files");
+  if (zip && !has_extension(path, {".safetensors"})) return {TorchZipFile::open(path), "pytorch"};
   return {SafetensorsFile::open(path), "safetensors"};
 }
 

@@ -3,10 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 
 #include "io/checked_size.h"
+#include "io/little_endian.h"
 #include "lisa/error.h"
 
 namespace lisa::io {
@@ -100,9 +100,7 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::filesystem::pa
   const std::string where = path.string() + ": safetensors header: ";
   if (mapped->size() < 8)
     throw Error(where + "file is " + std::to_string(mapped->size()) + " bytes, too short for the 8-byte length");
-  uint64_t header_bytes = 0;
-  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the readers assume a little-endian host");
-  std::memcpy(&header_bytes, mapped->data(), 8);
+  const auto header_bytes = load_le<uint64_t>(mapped->data());
   if (header_bytes > mapped->size() - 8)
     throw Error(where + "claims " + std::to_string(header_bytes) + " bytes but the file has only " +
                 std::to_string(mapped->size() - 8) + " after the length (truncated or not safetensors)");

@@ -59,7 +59,17 @@ TEST_P(CheckpointValues, ShardedDirectoryMatchesExpectedValues) {
   EXPECT_EQ(files.size(), 2u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, CheckpointValues, ::testing::Values("safetensors"));
+INSTANTIATE_TEST_SUITE_P(Formats, CheckpointValues, ::testing::Values("safetensors", "bin"));
+
+TEST(Checkpoint, BinAndSafetensorsTwinsHoldTheSameTensors) {
+  const auto bin = Checkpoint::open(io_fixture("lisa-tiny-bin"));
+  const auto safetensors = Checkpoint::open(io_fixture("lisa-tiny-safetensors"));
+  ASSERT_EQ(bin.names(), safetensors.names());
+  for (const auto& name : bin.names()) {
+    EXPECT_EQ(bin.info(name).dtype, safetensors.info(name).dtype) << name;
+    EXPECT_TRUE(at::equal(bin.load(name), safetensors.load(name))) << name;
+  }
+}
 
 TEST(Checkpoint, OpensOneFileGivenDirectly) {
   const auto checkpoint = Checkpoint::open(io_fixture("values/safetensors/model.safetensors"));

@@ -10,11 +10,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-struct BadFile {
-  const char* file;
-  const char* problem;
-};
-
 class SafetensorsRejects : public ::testing::TestWithParam<BadFile> {};
 
 TEST_P(SafetensorsRejects, NamingFileAndProblem) {
@@ -39,10 +34,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFile{"negative_shape.safetensors", "not a non-negative integer"},
                       BadFile{"huge_shape.safetensors", "is too large"},
                       BadFile{"missing_offsets.safetensors", "'data_offsets' must be two non-negative integers"}),
-    [](const auto& info) {
-      std::string name = info.param.file;
-      return name.substr(0, name.find('.'));
-    });
+    bad_file_test_name);
 
 TEST(Safetensors, HeaderLengthAboveTheCapIsRefusedBeforeParsing) {
   // A header the file could hold but no sane checkpoint would have.
