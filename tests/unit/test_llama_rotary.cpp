@@ -52,10 +52,10 @@ TEST(LlamaRotary, DotProductDependsOnlyOnRelativePosition) {
 TEST(LlamaRotary, Bf16RotatesWithFp32TablesRoundedToBf16) {
   const int64_t start = 25, length = 4, half = kHeadDim / 2;
   // Rotating the basis vector e_i (i < D/2) in fp32 reads cos into slot i and sin into slot i + D/2.
-  const at::Tensor basis = at::cat({at::eye(half), at::zeros({half, half})}, 1).view({1, 1, half, kHeadDim});
+  const at::Tensor basis = at::cat({at::eye(half), at::zeros({half, half})}, 1).view({1, half, 1, kHeadDim});
   at::Tensor cos = at::empty({length, half}), sin = at::empty({length, half});
   for (int64_t t = 0; t < length; ++t) {
-    const at::Tensor rotated = make_rotary(at::kFloat).apply(basis, start + t)[0][0];  // [D/2 (i), D]
+    const at::Tensor rotated = make_rotary(at::kFloat).apply(basis, start + t)[0].select(1, 0);  // [D/2 (i), D]
     cos[t] = rotated.diagonal();
     sin[t] = rotated.slice(1, half).diagonal();
   }
