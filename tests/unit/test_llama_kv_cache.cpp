@@ -122,6 +122,34 @@ TEST(LlamaKvCache, CapacityBeyondMaxPositionsIsAnError) {
   EXPECT_THROW(model.make_cache(options.max_position_embeddings + 1), Error);
 }
 
+// Half precision end to end: nothing silently promotes to fp32 (a bf16 x fp32 product would), and the
+// result stays within bf16 noise of the fp32 model.
+TEST(LlamaPrecision, Bf16ForwardStaysBf16AndNearFp32) {
+  const LlamaOptions options = testing::random_llama_options(2);
+  const LlamaWeights weights = testing::random_llama_weights(options, 5);
+  LlamaWeights half = weights;
+  auto to_bf16 = [](at::Tensor& t) { t = t.to(at::kBFloat16); };
+  to_bf16(half.embed_tokens);
+  to_bf16(half.norm);
+  to_bf16(half.lm_head);
+  for (auto& layer : half.layers)
+    for (at::Tensor* t : {&layer.input_layernorm, &layer.q_proj, &layer.k_proj, &layer.v_proj, &layer.o_proj,
+                          &layer.post_attention_layernorm, &layer.gate_proj, &layer.up_proj, &layer.down_proj})
+      to_bf16(*t);
+  const LlamaModel fp32_model(options, weights), bf16_model(options, half);
+  const at::Tensor embeds = at::randn({1, 6, options.hidden_size});
+
+  KvCache fp32_cache = fp32_model.make_cache(8), bf16_cache = bf16_model.make_cache(8);
+  const at::Tensor expected = fp32_model.forward(embeds, fp32_cache);
+  const at::Tensor prefix = bf16_model.forward(embeds.slice(1, 0, 5), bf16_cache);
+  const at::Tensor step = bf16_model.forward(embeds.slice(1, 5), bf16_cache);
+  EXPECT_EQ(prefix.scalar_type(), at::kBFloat16);
+  EXPECT_EQ(step.scalar_type(), at::kBFloat16);
+  EXPECT_EQ(bf16_model.logits(step).scalar_type(), at::kBFloat16);
+  const at::Tensor actual = at::cat({prefix, step}, 1).to(at::kFloat);
+  EXPECT_LE((actual - expected).abs().max().item<double>(), 0.05 * expected.abs().max().item<double>());
+}
+
 TEST(LlamaOptions, InconsistentHeadsAreAnError) {
   LlamaOptions options = testing::random_llama_options();
   options.num_kv_heads = 3;

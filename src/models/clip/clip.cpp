@@ -61,9 +61,9 @@ ClipVisionTower ClipVisionTower::bind(WeightBinder& binder, const ClipVisionOpti
     throw Error(file + ": select_layer " + std::to_string(options.select_layer) + " is outside the " +
                 std::to_string(depth + 1) + " hidden states of this " + std::to_string(depth) + "-layer CLIP tower");
 
-  const int64_t ffn = root.sub("encoder.layers.0.mlp.fc1").shape_of("weight").at(0);
   for (int64_t i = 0; i < selected; ++i) {
     const WeightScope scope = root.sub("encoder.layers." + std::to_string(i));
+    const int64_t ffn = scope.sub("mlp.fc1").shape_of("weight").at(0);
     EncoderLayer layer;
     layer.layer_norm1 = bind_layer_norm(scope.sub("layer_norm1"), width);
     layer.layer_norm2 = bind_layer_norm(scope.sub("layer_norm2"), width);
