@@ -84,10 +84,7 @@ ImageEncoder ImageEncoder::bind(const WeightScope& scope) {
                 Attention{Linear::bind(s.sub("attn.qkv"), c, 3 * c), Linear::bind(s.sub("attn.proj"), c, c),
                           s.bind("attn.rel_pos_h", {rows_h, head_dim}), s.bind("attn.rel_pos_w", {rows_w, head_dim}),
                           g.num_heads},
-                MlpBlock::bind(s.sub("mlp"), c, Activation::kGelu), window};
-    if (block.mlp.hidden_dim() != g.mlp_dim)
-      throw_shape_error(s, "mlp.lin1.weight", s.shape_of("mlp.lin1.weight"),
-                        "[" + std::to_string(g.mlp_dim) + ", " + std::to_string(c) + "] like block 0");
+                MlpBlock::bind(s.sub("mlp"), c, g.mlp_dim, Activation::kGelu), window};
     encoder.blocks_.push_back(std::move(block));
   }
   encoder.neck_conv1_ = scope.bind("neck.0.weight", {g.out_channels, c, 1, 1});

@@ -46,12 +46,10 @@ at::Tensor LayerNorm2d::operator()(const at::Tensor& x) const {
   return weight_.view({-1, 1, 1}) * normalised + bias_.view({-1, 1, 1});
 }
 
-MlpBlock MlpBlock::bind(const WeightScope& scope, int64_t dim, Activation activation) {
-  const auto lin1_shape = shape_with_rank(scope, "lin1.weight", 2);
+MlpBlock MlpBlock::bind(const WeightScope& scope, int64_t dim, int64_t hidden_dim, Activation activation) {
   MlpBlock block;
-  block.hidden_dim_ = lin1_shape[0];
-  block.lin1_ = Linear::bind(scope.sub("lin1"), dim, block.hidden_dim_);
-  block.lin2_ = Linear::bind(scope.sub("lin2"), block.hidden_dim_, dim);
+  block.lin1_ = Linear::bind(scope.sub("lin1"), dim, hidden_dim);
+  block.lin2_ = Linear::bind(scope.sub("lin2"), hidden_dim, dim);
   block.activation_ = activation;
   return block;
 }

@@ -43,6 +43,7 @@ TwoWayTransformer TwoWayTransformer::bind(const WeightScope& scope, int64_t dim)
   TwoWayTransformer transformer;
   for (int64_t i = 0; i < depth; ++i) {
     const auto s = scope.sub("layers." + std::to_string(i));
+    const int64_t mlp_dim = shape_with_rank(s, "mlp.lin1.weight", 2)[0];
     transformer.layers_.push_back(Layer{Attention::bind(s.sub("self_attn"), dim),
                                         Attention::bind(s.sub("cross_attn_token_to_image"), dim),
                                         Attention::bind(s.sub("cross_attn_image_to_token"), dim),
@@ -50,7 +51,7 @@ TwoWayTransformer TwoWayTransformer::bind(const WeightScope& scope, int64_t dim)
                                         LayerNorm::bind(s.sub("norm2"), dim, kLayerNormEps),
                                         LayerNorm::bind(s.sub("norm3"), dim, kLayerNormEps),
                                         LayerNorm::bind(s.sub("norm4"), dim, kLayerNormEps),
-                                        MlpBlock::bind(s.sub("mlp"), dim, Activation::kRelu),
+                                        MlpBlock::bind(s.sub("mlp"), dim, mlp_dim, Activation::kRelu),
                                         /*skip_first_layer_pe=*/i == 0});
   }
   transformer.final_attn_token_to_image_ = Attention::bind(scope.sub("final_attn_token_to_image"), dim);

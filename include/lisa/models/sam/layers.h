@@ -44,17 +44,15 @@ class LayerNorm2d {
 
 enum class Activation { kRelu, kGelu };
 
-// SAM's MLPBlock: lin2(act(lin1(x))); the hidden width is read from lin1.
+// SAM's MLPBlock: lin2(act(lin1(x))).
 class MlpBlock {
  public:
-  static MlpBlock bind(const WeightScope& scope, int64_t dim, Activation activation);
+  static MlpBlock bind(const WeightScope& scope, int64_t dim, int64_t hidden_dim, Activation activation);
   at::Tensor operator()(const at::Tensor& x) const;
-  int64_t hidden_dim() const { return hidden_dim_; }
 
  private:
   Linear lin1_, lin2_;
   Activation activation_ = Activation::kGelu;
-  int64_t hidden_dim_ = 0;
 };
 
 // The mask decoder's MLP (from MaskFormer): `layers.i` Linear layers with ReLU between them;
