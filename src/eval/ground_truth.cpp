@@ -7,6 +7,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "eval/polygon_fill.h"
 #include "lisa/error.h"
 
 namespace lisa::eval {
@@ -29,23 +30,24 @@ int to_int32(double coordinate, const ReasonSegShape& shape) {
   return static_cast<int>(truncated);
 }
 
-std::vector<std::vector<cv::Point>> polygon_of(const ReasonSegShape& shape) {
+std::vector<cv::Point> polygon_of(const ReasonSegShape& shape) {
   if (shape.points.empty()) throw Error("ReasonSeg shape \"" + shape.label + "\" has no points");
   std::vector<cv::Point> polygon;
   for (const auto& [x, y] : shape.points) polygon.emplace_back(to_int32(x, shape), to_int32(y, shape));
-  return {polygon};
+  return polygon;
 }
 
-void draw(cv::Mat& mask, const std::vector<std::vector<cv::Point>>& polygon, uint8_t value) {
+// cv2.polylines(mask, [points], True, value, 1) then cv2.fillPoly(mask, [points], value).
+void draw(cv::Mat& mask, const std::vector<cv::Point>& polygon, uint8_t value) {
   cv::polylines(mask, polygon, /*isClosed=*/true, cv::Scalar(value), /*thickness=*/1, cv::LINE_8);
-  cv::fillPoly(mask, polygon, cv::Scalar(value), cv::LINE_8);
+  fill_polygon(mask, polygon, value);  // as OpenCV 4.8 fills, see polygon_fill.h
 }
 
 }  // namespace
 
 cv::Mat rasterise_ground_truth(const ReasonSegAnnotation& annotation, int height, int width) {
   struct Drawable {
-    std::vector<std::vector<cv::Point>> polygon;
+    std::vector<cv::Point> polygon;
     uint8_t value;
     int64_t area;
   };
