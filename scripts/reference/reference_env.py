@@ -137,7 +137,30 @@ def histc_accepts_integers():
     torch.histc = histc
 
 
-def setup(lisa_repo, seed):
+def hide_packages_newer_than_transformers_431():
+    """Where the pinned transformers 4.31 runs beside newer packages (the GPU machine's
+    image), it must not see the `tokenizers` it refuses (it requires < 0.14; LISA uses
+    the slow tokenizer) nor an `accelerate` whose API it predates (low_cpu_mem_usage is
+    dropped anyway, see load_without_accelerate). A None entry in sys.modules makes
+    transformers' availability checks report them absent. Does nothing here, where
+    neither is installed in a version that matters."""
+    from importlib import metadata
+
+    def version(name):
+        try:
+            return tuple(int(x) for x in metadata.version(name).split(".")[:2])
+        except (metadata.PackageNotFoundError, ValueError):
+            return None
+
+    tokenizers = version("tokenizers")
+    if tokenizers is not None and tokenizers >= (0, 14):
+        sys.modules["tokenizers"] = None
+    if version("accelerate") is not None:
+        sys.modules["accelerate"] = None
+
+
+def setup(lisa_repo, seed, cpu_only=True):
+    """cpu_only=False leaves LISA's .cuda() calls alone (a machine with a GPU)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -149,8 +172,10 @@ def setup(lisa_repo, seed):
     np.random.seed(seed)
     torch.manual_seed(seed)
     check_lisa_checkout(lisa_repo)
+    hide_packages_newer_than_transformers_431()
     stub_torchvision()
-    make_cuda_calls_noops()
+    if cpu_only:
+        make_cuda_calls_noops()
     load_without_accelerate()
     histc_accepts_integers()
     sys.path.insert(0, str(Path(lisa_repo).resolve()))

@@ -172,6 +172,23 @@ def make_tiny_sam_builder(modeling, size=TINY.sam):
     return build_tiny_sam
 
 
+def sam_size_from_shapes(shapes, prefix="model.visual_model."):
+    """The SamSize whose make_tiny_sam_builder model has these tensor shapes
+    (name -> shape): the inverse of the builder, used to load a saved random LISA."""
+    encoder = prefix + "image_encoder."
+    embed = shapes[encoder + "pos_embed"][-1]
+    depth = sum(1 for k in shapes if k.startswith(encoder + "blocks.") and k.endswith(".attn.rel_pos_h"))
+    rel_pos = [shapes[f"{encoder}blocks.{i}.attn.rel_pos_h"] for i in range(depth)]
+    window_rows = 2 * 14 - 1
+    return SamSize(
+        embed=embed,
+        depth=depth,
+        heads=embed // rel_pos[0][1],
+        global_attn_indexes=tuple(i for i, shape in enumerate(rel_pos) if shape[0] != window_rows),
+        decoder_mlp=shapes[prefix + "mask_decoder.transformer.layers.0.mlp.lin1.weight"][0],
+    )
+
+
 def llava_base_config(vocab_size, clip_dir, llama=TINY.llama, mm_hidden_size=TINY.clip.hidden):
     """The LLaVA config LISA starts from (as in a llava-llama checkpoint), of size `llama`."""
     from model.llava.model.language_model.llava_llama import LlavaConfig
