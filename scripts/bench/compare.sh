@@ -74,17 +74,19 @@ for n in $ANSWER_TOKENS; do
   engine_cmd=("$LISA_BIN" bench -m "$CKPT/lisa" --vision-tower "$CKPT/clip" -i "$IMAGE" -p "$PROMPT"
               -r "$REPS" -w "$WARMUP" -n "$n" -o json --device "$DEVICE" --precision "$PRECISION"
               --threads "$THREADS")
-  reference_cmd=("$PYTHON" "$BENCH/reference_bench.py" --model "$CKPT/lisa" --vision-tower "$CKPT/clip"
-                 --image "$IMAGE" --prompt "$PROMPT" -r "$REPS" -w "$WARMUP" -n "$n" -o json
-                 --device "$DEVICE" --precision "$PRECISION" --threads "$THREADS")
   echo "engine:    $(printf '%q ' "${engine_cmd[@]}")" | tee -a "$RESULTS_DIR/context.txt"
   "${engine_cmd[@]}" >"$RESULTS_DIR/engine-n$n.json" 2>"$RESULTS_DIR/engine-n$n.log" \
     || { cat "$RESULTS_DIR/engine-n$n.log" >&2; die "lisa bench failed (n=$n)"; }
-  echo "reference: $(printf '%q ' "${reference_cmd[@]}")" | tee -a "$RESULTS_DIR/context.txt"
-  "${reference_cmd[@]}" >"$RESULTS_DIR/reference-n$n.json" 2>"$RESULTS_DIR/reference-n$n.log" \
-    || { tail -30 "$RESULTS_DIR/reference-n$n.log" >&2; die "reference_bench.py failed (n=$n)"; }
   table_args+=("n=$n" "$RESULTS_DIR/engine-n$n.json" "$RESULTS_DIR/reference-n$n.json")
 done
+# One reference process for every length: loading the reference model is slow.
+lengths="$(echo $ANSWER_TOKENS | tr ' ' ',')"
+reference_cmd=("$PYTHON" "$BENCH/reference_bench.py" --model "$CKPT/lisa" --vision-tower "$CKPT/clip"
+               --image "$IMAGE" --prompt "$PROMPT" -r "$REPS" -w "$WARMUP" -n "$lengths" -o md
+               --json-dir "$RESULTS_DIR" --device "$DEVICE" --precision "$PRECISION" --threads "$THREADS")
+echo "reference: $(printf '%q ' "${reference_cmd[@]}")" | tee -a "$RESULTS_DIR/context.txt"
+"${reference_cmd[@]}" >"$RESULTS_DIR/reference.md" 2>"$RESULTS_DIR/reference.log" \
+  || { tail -30 "$RESULTS_DIR/reference.log" >&2; die "reference_bench.py failed"; }
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RESULTS_DIR/context.txt"
 echo
 "$PYTHON" "$BENCH/compare_table.py" "${table_args[@]}" | tee "$RESULTS_DIR/table.md"

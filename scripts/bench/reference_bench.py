@@ -2,8 +2,11 @@
 """Times LISA's own inference code per stage, with the semantics of `lisa bench`.
 
     reference_bench.py --model DIR --vision-tower DIR --image IMG [--prompt P]
-        [--answer-tokens N] [-r R] [-w W] [--precision fp32|bf16] [--device cpu|cuda]
-        [--threads T] [-o md|json]
+        [--answer-tokens N[,N...]] [-r R] [-w W] [--precision fp32|bf16] [--device cpu|cuda]
+        [--threads T] [-o md|json] [--json-dir DIR]
+
+Several answer lengths share one model load (the 7B reference takes a minute to load);
+--json-dir then also writes DIR/reference-n<N>.json per length.
 
 What runs is the reference at its pinned versions, loaded and called as the golden
 generator does (scripts/reference: chat.py's loading and per-request preprocessing, then
@@ -36,6 +39,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -54,7 +58,8 @@ def parse_args():
     parser.add_argument("--vision-tower", required=True, type=Path, help="CLIP directory")
     parser.add_argument("--image", required=True, type=Path)
     parser.add_argument("--prompt", default=DEFAULT_PROMPT)
-    parser.add_argument("-n", "--answer-tokens", type=int, default=0, help="exactly N answer tokens (0: until EOS)")
+    parser.add_argument("-n", "--answer-tokens", type=answer_lengths, default=[0],
+                        help="exactly N answer tokens (0: until EOS); a comma-separated list runs each")
     parser.add_argument("--max-new-tokens", type=int, default=512, help="limit when --answer-tokens is 0 (chat.py: 512)")
     parser.add_argument("-r", "--repetitions", type=int, default=5)
     parser.add_argument("-w", "--warmup", type=int, default=1)
@@ -63,12 +68,20 @@ def parse_args():
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
     parser.add_argument("--conv-type", choices=["llava_v1", "llava_llama_2"], default="llava_v1")
     parser.add_argument("-o", "--output", choices=["md", "json"], default="md")
+    parser.add_argument("--json-dir", type=Path, help="also write reference-n<N>.json here for each N")
     parser.add_argument("--lisa-repo", type=Path, default=Path(os.environ.get("LISA_REPO", "/work/ref/LISA")),
                         help="checkout of dvlab-research/LISA")
     args = parser.parse_args()
-    if args.repetitions < 1 or args.warmup < 0 or args.answer_tokens < 0:
-        parser.error("need --repetitions >= 1, --warmup >= 0, --answer-tokens >= 0")
+    if args.repetitions < 1 or args.warmup < 0:
+        parser.error("need --repetitions >= 1 and --warmup >= 0")
     return args
+
+
+def answer_lengths(text):
+    values = [int(v) for v in text.split(",")]
+    if not values or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"answer lengths must be integers >= 0: {text!r}")
+    return values
 
 
 class Clock:
@@ -162,6 +175,25 @@ def use_sam_of_checkpoint(model_dir):
     model.LISA.build_sam_vit_h = tiny_models.make_tiny_sam_builder(modeling, size)
 
 
+@contextmanager
+def checkpoint_weights_only(torch):
+    """Skips torch's random initialisation while the model is built for loading: every
+    parameter is then overwritten from the checkpoint (reload_like_chat fails on a
+    missing key), and the 7B reference would otherwise spend a minute drawing numbers
+    nobody reads. Buffers are computed, not drawn, and are untouched."""
+    init = torch.nn.init
+    names = ["kaiming_uniform_", "kaiming_normal_", "xavier_uniform_", "xavier_normal_",
+             "uniform_", "normal_", "trunc_normal_"]
+    saved = {name: getattr(init, name) for name in names}
+    for name in names:
+        setattr(init, name, lambda tensor, *args, **kwargs: tensor)
+    try:
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(init, name, fn)
+
+
 class ReferenceBench:
     def __init__(self, args):
         import reference_env
@@ -179,9 +211,11 @@ class ReferenceBench:
         use_sam_of_checkpoint(args.model)
         self.args = args
         self.torch = torch
-        self.tokenizer, self.model, self.clip_processor = make_goldens.reload_like_chat(
-            args.model, args.vision_tower, args.precision
-        )
+        self.answer_tokens = args.answer_tokens[0]
+        with checkpoint_weights_only(torch):
+            self.tokenizer, self.model, self.clip_processor = make_goldens.reload_like_chat(
+                args.model, args.vision_tower, args.precision
+            )
         self.dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
         self.clock = Clock(args.device)
         self.watch = self._watch_stages()
@@ -199,10 +233,12 @@ class ReferenceBench:
         watch.watch_module("prompt_encoder", sam.prompt_encoder)
         watch.watch_module("mask_decoder", sam.mask_decoder)
         watch.watch_method("postprocess_masks", sam, "postprocess_masks")
-        n = self.args.answer_tokens
-        exactly_n = (lambda kwargs: dict(kwargs, max_new_tokens=n, min_new_tokens=n)) if n > 0 else (lambda kw: kw)
-        watch.watch_method("generate", model, "generate", exactly_n)
+        watch.watch_method("generate", model, "generate", self._exactly_n_tokens)
         return watch
+
+    def _exactly_n_tokens(self, kwargs):
+        n = self.answer_tokens
+        return dict(kwargs, max_new_tokens=n, min_new_tokens=n) if n > 0 else kwargs
 
     def conversation(self, answer):
         from model.llava import conversation as conversation_lib
@@ -239,7 +275,7 @@ class ReferenceBench:
         input_ids = input_ids.unsqueeze(0).to(device)
         preprocessed = self.clock.now()
 
-        n = self.args.answer_tokens
+        n = self.answer_tokens
         output_ids, pred_masks = model.evaluate(
             image_clip, image, input_ids, resize_list, original_size_list,
             max_new_tokens=n if n > 0 else self.args.max_new_tokens, tokenizer=self.tokenizer,
@@ -312,9 +348,10 @@ class ReferenceBench:
                       ("text_hidden_fcs", "prompt_encoder", "mask_decoder", "postprocess_masks"))
         return out["pred_masks"], 1000.0 * (end - start) - outside
 
-    def run(self):
+    def run(self, answer_tokens):
         import torch
 
+        self.answer_tokens = answer_tokens
         with torch.no_grad():
             for _ in range(self.args.warmup):
                 self.query()
@@ -325,7 +362,7 @@ def mean_sd(values):
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def report(args, runs):
+def report(args, answer_tokens, runs):
     stages = {}
     for stage in STAGES:
         mean, sd = mean_sd([s[stage] for s, _ in runs])
@@ -339,6 +376,7 @@ def report(args, runs):
         "device": args.device,
         "precision": args.precision,
         "threads": args.threads,
+        "requested_answer_tokens": answer_tokens,
         "stages": stages,
         "decode_tokens_per_s": {"mean": rate, "sd": rate_sd},
         "answer_tokens": facts[-1]["answer_tokens"],
@@ -368,12 +406,20 @@ def markdown(result):
 def main():
     args = parse_args()
     bench = ReferenceBench(args)
-    result = report(args, bench.run())
+    results = []
+    for n in args.answer_tokens:
+        result = report(args, n, bench.run(n))
+        results.append(result)
+        if args.json_dir:
+            args.json_dir.mkdir(parents=True, exist_ok=True)
+            (args.json_dir / f"reference-n{n}.json").write_text(json.dumps(result, indent=2) + "\n")
     if args.output == "json":
-        print(json.dumps(result, indent=2))
+        print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
     else:
-        print(f"reference bench: {args.model}, {args.device}, {args.precision}\n")
-        print(markdown(result))
+        print(f"reference bench: {args.model}, {args.device}, {args.precision}")
+        for n, result in zip(args.answer_tokens, results):
+            print(f"\n--answer-tokens {n}\n")
+            print(markdown(result))
 
 
 if __name__ == "__main__":
