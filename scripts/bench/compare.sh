@@ -28,12 +28,7 @@ RESULTS_DIR="${RESULTS_DIR:-$ROOT/build/bench/results}"
 LISA_BIN="${LISA_BIN:-$ROOT/build/lisa}"
 PROMPT="${PROMPT:-Can you segment the dog with the horn in this image? Please output segmentation mask.}"
 
-if [[ -z "${PYTHON:-}" ]]; then
-  for candidate in "$ROOT/.venv/bin/python" /work/main/.venv/bin/python; do
-    if [[ -x "$candidate" ]]; then PYTHON="$candidate"; break; fi
-  done
-  PYTHON="${PYTHON:-python3}"
-fi
+source "$BENCH/reference_python.sh"
 if [[ -z "${IMAGE:-}" ]]; then
   IMAGE="$ROOT/shared/images/dog_with_horn.jpg"
   for candidate in "$ROOT/shared/images/dog_with_horn.jpg" /work/shared/images/dog_with_horn.jpg \

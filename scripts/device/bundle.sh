@@ -25,13 +25,7 @@ BUNDLE="$ROOT/.bundle"
 WORK="${BUNDLE_WORK:-/tmp/lisa-bundle-work}"
 LISA_REPO="${LISA_REPO:-/work/ref/LISA}"
 JOBS="${LISA_JOBS:-2}"
-PYTHON="${PYTHON:-}"
-if [[ -z "$PYTHON" ]]; then
-  for candidate in "$ROOT/.venv/bin/python" /work/main/.venv/bin/python; do
-    if [[ -x "$candidate" ]]; then PYTHON="$candidate"; break; fi
-  done
-fi
-[[ -n "$PYTHON" ]] || { echo "bundle.sh: set PYTHON to the golden generator's Python" >&2; exit 1; }
+source "$ROOT/scripts/bench/reference_python.sh"
 SKIP_NATIVE=0
 [[ "${1:-}" == "--skip-native" ]] && SKIP_NATIVE=1
 say() { printf '\033[1m[bundle %s]\033[0m %s\n' "$(date +%T)" "$*"; }
