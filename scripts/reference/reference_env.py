@@ -137,13 +137,16 @@ def histc_accepts_integers():
     torch.histc = histc
 
 
-def hide_packages_newer_than_transformers_431():
+def accept_packages_newer_than_transformers_431():
     """Where the pinned transformers 4.31 runs beside newer packages (the GPU machine's
-    image), it must not see the `tokenizers` it refuses (it requires < 0.14; LISA uses
-    the slow tokenizer) nor an `accelerate` whose API it predates (low_cpu_mem_usage is
-    dropped anyway, see load_without_accelerate). A None entry in sys.modules makes
-    transformers' availability checks report them absent. Does nothing here, where
-    neither is installed in a version that matters."""
+    image), two of them need help. Its import-time check refuses tokenizers >= 0.14;
+    hiding tokenizers instead is no way out, since 4.31's stand-in AddedToken (used
+    without tokenizers) has no __str__ and the slow LlamaTokenizer then re-adds <s>,
+    </s> and <unk> as new tokens. So the check is skipped (a stand-in for the module that
+    runs it), and the newer tokenizers provides AddedToken; the golden tokenizer cases
+    pass that way (see scripts/device/README.md). accelerate is hidden: 4.31 predates
+    its API and low_cpu_mem_usage is dropped anyway (load_without_accelerate). Does
+    nothing where the pinned versions are installed."""
     from importlib import metadata
 
     def version(name):
@@ -152,9 +155,20 @@ def hide_packages_newer_than_transformers_431():
         except (metadata.PackageNotFoundError, ValueError):
             return None
 
+    def dep_version_check(pkg, hint=None):
+        # What the stand-in module keeps of the original: the on-demand checks of
+        # other packages (deepspeed, accelerate...).
+        from transformers.dependency_versions_table import deps
+        from transformers.utils.versions import require_version
+
+        if pkg != "tokenizers":
+            require_version(deps[pkg], hint)
+
     tokenizers = version("tokenizers")
     if tokenizers is not None and tokenizers >= (0, 14):
-        sys.modules["tokenizers"] = None
+        check = types.ModuleType("transformers.dependency_versions_check")
+        check.dep_version_check = dep_version_check
+        sys.modules["transformers.dependency_versions_check"] = check
     if version("accelerate") is not None:
         sys.modules["accelerate"] = None
 
@@ -172,7 +186,7 @@ def setup(lisa_repo, seed, cpu_only=True):
     np.random.seed(seed)
     torch.manual_seed(seed)
     check_lisa_checkout(lisa_repo)
-    hide_packages_newer_than_transformers_431()
+    accept_packages_newer_than_transformers_431()
     stub_torchvision()
     if cpu_only:
         make_cuda_calls_noops()
