@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; a bad command line is exit code 1, like any run that could not start.
+    return app.exit(e) == 0 ? 0 : 1;
   }
   try {
     for (auto& [sub, action] : commands)

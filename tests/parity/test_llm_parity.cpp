@@ -140,7 +140,7 @@ class LlmParity : public ::testing::Test {
   }
   static void TearDownTestSuite() { models_.reset(); }
   void SetUp() override {
-    if (!fs::exists(golden_root())) GTEST_SKIP() << golden_root() << " is absent";
+    ASSERT_TRUE(fs::exists(golden_root())) << golden_root() << " is absent";
     ASSERT_TRUE(models_) << "models failed to load";
   }
 
@@ -231,7 +231,7 @@ TEST_F(LlmParity, EvalTeacherForcedSegHiddenAndEmbeddings) {
 class LlmWeightBinding : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(golden_root())) GTEST_SKIP() << golden_root() << " is absent";
+    ASSERT_TRUE(fs::exists(golden_root())) << golden_root() << " is absent";
   }
   json config = fs::exists(golden_root()) ? io::read_json_file(lisa_dir() / "config.json") : json();
 };

@@ -28,14 +28,13 @@ cv::Mat ground_truth_of(const ReasonSegSample& sample) {
 
 std::string stem_of(const std::filesystem::path& path) { return path.stem().string(); }
 
-// The goldens land in main separately; until then there is nothing to compare with.
-#define SKIP_WITHOUT_GOLDENS()                                                            \
-  if (!std::filesystem::is_directory(kGolden / "reasonseg")) {                            \
-    GTEST_SKIP() << "no golden ReasonSeg split at " << (kGolden / "reasonseg").string(); \
-  }
+// The goldens are committed: their absence is a failure, never a skip.
+#define REQUIRE_GOLDENS()                                                   \
+  ASSERT_TRUE(std::filesystem::is_directory(kGolden / "reasonseg"))              \
+      << "no golden ReasonSeg split at " << (kGolden / "reasonseg").string()
 
 TEST(ReasonSegParity, GroundTruthEqualsTheReference) {
-  SKIP_WITHOUT_GOLDENS();
+  REQUIRE_GOLDENS();
   const auto samples = list_reasonseg_split(kSplit);
   ASSERT_FALSE(samples.empty());
   for (const auto& sample : samples) {
@@ -59,7 +58,7 @@ nlohmann::json read_json(const std::filesystem::path& path) {
 // 0/255 at the original size); expected.json holds intersectionAndUnionGPU's [background,
 // foreground] counts per image and validate()'s giou / ciou.
 TEST(ReasonSegParity, ScoresEqualTheReference) {
-  SKIP_WITHOUT_GOLDENS();
+  REQUIRE_GOLDENS();
   const nlohmann::json expected = read_json(kGolden / "reasonseg" / "expected.json");
   std::map<std::string, nlohmann::json> expected_by_stem;
   for (const auto& image : expected["images"]) expected_by_stem[image["stem"]] = image;

@@ -49,7 +49,7 @@ void check_prompt_cases(const char* kind, const std::function<std::string(const 
 
 // cases.json "encode" (tokenizer(text).input_ids) and "encode_no_bos" (add_special_tokens=False).
 TEST(TokenizerParity, Encode) {
-  LISA_SKIP_WITHOUT_GOLDENS();
+  LISA_REQUIRE_GOLDENS();
   const auto& tok = lisa_test::golden_tokenizer();
   const auto cases = tokenizer_cases();
   for (const bool add_special_tokens : {true, false}) {
@@ -62,7 +62,7 @@ TEST(TokenizerParity, Encode) {
 }
 
 TEST(TokenizerParity, Decode) {
-  LISA_SKIP_WITHOUT_GOLDENS();
+  LISA_REQUIRE_GOLDENS();
   const auto& tok = lisa_test::golden_tokenizer();
   const auto cases = tokenizer_cases();
   ASSERT_FALSE(cases.at("decode").empty());
@@ -75,7 +75,7 @@ TEST(TokenizerParity, Decode) {
 }
 
 TEST(TokenizerParity, SegTokenAndVocabulary) {
-  LISA_SKIP_WITHOUT_GOLDENS();
+  LISA_REQUIRE_GOLDENS();
   const auto& tok = lisa_test::golden_tokenizer();
   const auto cases = tokenizer_cases();
   EXPECT_EQ(tok.seg_token_id(), cases.at("seg_token_id").get<int64_t>());
@@ -83,7 +83,7 @@ TEST(TokenizerParity, SegTokenAndVocabulary) {
 }
 
 TEST(TokenizerParity, ChatPromptsAndInputIds) {
-  LISA_SKIP_WITHOUT_GOLDENS();
+  LISA_REQUIRE_GOLDENS();
   check_prompt_cases("chat", [](const nlohmann::json& c) {
     lisa::tokenizer::ChatPrompt chat(lisa::tokenizer::conversation_template(c.at("conv_type").get<std::string>()),
                                      kUseMmStartEnd);
@@ -94,7 +94,7 @@ TEST(TokenizerParity, ChatPromptsAndInputIds) {
 // Teacher-forced ReasonSeg cases: the prompt comes from the sample's first text and is_sentence,
 // with the fixed answer "[SEG].".
 TEST(TokenizerParity, EvalPromptsAndInputIds) {
-  LISA_SKIP_WITHOUT_GOLDENS();
+  LISA_REQUIRE_GOLDENS();
   check_prompt_cases("eval", [](const nlohmann::json& c) {
     // "json" is the sample's annotation, inline or as a path inside the golden tree.
     const auto& json_field = c.at("json");

@@ -60,7 +60,7 @@ class TokenizerDir {
 
 class TokenizerTest : public ::testing::Test {
  protected:
-  void SetUp() override { LISA_SKIP_WITHOUT_GOLDENS(); }
+  void SetUp() override { LISA_REQUIRE_GOLDENS(); }
   const Tokenizer& tok() const { return lisa_test::golden_tokenizer(); }
   Ids plain(const std::string& text) const { return tok().encode(text, /*add_special_tokens=*/false); }
 };

@@ -28,6 +28,6 @@ inline const lisa::tokenizer::Tokenizer& golden_tokenizer() {
 
 }  // namespace lisa_test
 
-#define LISA_SKIP_WITHOUT_GOLDENS()                                                               \
-  if (!std::filesystem::exists(lisa_test::golden_dir())) GTEST_SKIP() << "no golden data at " \
-                                                                      << lisa_test::golden_dir()
+// The goldens are committed: their absence is a failure, never a skip.
+#define LISA_REQUIRE_GOLDENS() \
+  ASSERT_TRUE(std::filesystem::exists(lisa_test::golden_dir())) << "no golden data at " << lisa_test::golden_dir()

@@ -1,0 +1,62 @@
+#pragma once
+// The LISA engine: loads a checkpoint once, then answers questions about images. Every workflow
+// (chat, segment, eval, bench) goes through Engine + Session, so there is one path to make fast.
+//
+//   auto engine = Engine::load(options);
+//   Session session = engine->open(lisa::image::read_image(path));  // CLIP features computed here
+//   Answer answer = session.ask("What is the dog?", {});              // SAM encoder runs on first [SEG]
+//   Answer next = session.ask("And the cat?", {});                    // same image, history kept
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lisa/image/clip_preprocess.h"
+#include "lisa/image/image.h"
+#include "lisa/image/sam_preprocess.h"
+#include "lisa/pipeline/answer.h"
+#include "lisa/pipeline/options.h"
+
+namespace lisa::tokenizer {
+class Tokenizer;
+struct ConversationTemplate;
+}  // namespace lisa::tokenizer
+
+namespace lisa::pipeline {
+
+class Session;
+struct Models;
+
+class Engine {
+ public:
+  static std::unique_ptr<Engine> load(const EngineOptions& options);
+  ~Engine();
+
+  // Prepares an image: CLIP features now, the SAM embedding when the first mask needs it.
+  Session open(image::Image image) const;
+
+  const tokenizer::Tokenizer& tokenizer() const;
+  const tokenizer::ConversationTemplate& conversation_template() const;
+  bool use_mm_start_end() const { return use_mm_start_end_; }
+  at::Device device() const { return device_; }
+  Precision precision() const { return precision_; }
+  const std::filesystem::path& model_dir() const { return model_dir_; }
+  const Models& models() const { return *models_; }
+  const image::ClipPreprocessConfig& clip_preprocess_config() const { return clip_preprocess_; }
+  const std::vector<int64_t>& eos_token_ids() const { return eos_token_ids_; }
+  int64_t max_positions() const;
+
+ private:
+  Engine() = default;
+
+  std::filesystem::path model_dir_;
+  at::Device device_ = at::kCPU;
+  Precision precision_ = Precision::kFp32;
+  bool use_mm_start_end_ = true;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
+  const tokenizer::ConversationTemplate* conversation_template_ = nullptr;
+  std::unique_ptr<Models> models_;
+  image::ClipPreprocessConfig clip_preprocess_;
+  std::vector<int64_t> eos_token_ids_;
+};
+
+}  // namespace lisa::pipeline

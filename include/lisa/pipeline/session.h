@@ -1,0 +1,60 @@
+#pragma once
+// One image and the conversation about it. The image's CLIP rows and SAM embedding are computed
+// once and reused by every question; the conversation history grows with each answer.
+#include <ATen/ATen.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "lisa/image/image.h"
+#include "lisa/image/sam_preprocess.h"
+#include "lisa/pipeline/answer.h"
+#include "lisa/pipeline/options.h"
+
+namespace lisa::tokenizer {
+class ChatPrompt;
+}
+
+namespace lisa::pipeline {
+
+class Engine;
+
+class Session {
+ public:
+  Session(const Engine& engine, image::Image image);
+  Session(Session&&) noexcept;
+  ~Session();
+
+  // Asks `user_text` about the image, continuing the conversation (chat.py's prompt for the first
+  // question), greedy decoding with the KV cache; one mask per [SEG] of the answer.
+  Answer ask(const std::string& user_text, const AskOptions& options);
+  // LISA's evaluation protocol: one teacher-forced pass over a whole conversation prompt that already
+  // holds the answer (e.g. "[SEG]."); one mask per [SEG] in it. The history is not touched.
+  Answer teacher_forced(const std::string& prompt);
+  // Forgets the conversation; the image's cached features stay.
+  void reset();
+
+  const image::Image& image() const { return image_; }
+  image::ImageSize original_size() const { return image_.size(); }
+  // Time spent preparing the image when the session opened (CLIP input and features).
+  const StageTimings& open_timings() const { return open_timings_; }
+
+ private:
+  // The SAM embedding of the image, computed on first use.
+  const at::Tensor& sam_embedding(StageTimings& timings);
+  std::vector<SegMask> masks_for(const at::Tensor& seg_hidden, StageTimings& timings);
+  // The timings of a question: the image preparation is charged to the first one.
+  StageTimings start_timings();
+
+  const Engine* engine_;
+  image::Image image_;
+  at::Tensor clip_rows_;  // [256, H] projected CLIP features, model dtype
+  std::optional<image::SamInput> sam_input_;
+  at::Tensor sam_embedding_;  // [1, 256, 64, 64], model dtype
+  std::unique_ptr<tokenizer::ChatPrompt> chat_;
+  StageTimings open_timings_;
+  bool open_timings_reported_ = false;
+};
+
+}  // namespace lisa::pipeline

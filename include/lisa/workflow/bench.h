@@ -1,0 +1,42 @@
+#pragma once
+// `lisa bench`: the time of every pipeline stage for one image and one question, over repetitions
+// after warm-up runs, in the spirit of llama-bench. Each repetition opens the image afresh (CLIP and
+// the SAM encoder run every time) and forces a mask, so every stage is measured.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lisa/image/image.h"
+#include "lisa/pipeline/engine.h"
+
+namespace lisa::workflow {
+
+struct BenchOptions {
+  std::string prompt;
+  int repetitions = 5;
+  int warmup = 1;
+  // 0: the answer ends at EOS as in normal use; N > 0: exactly N tokens are generated (EOS ignored).
+  int64_t answer_tokens = 0;
+  int64_t max_new_tokens = 512;
+};
+
+struct StageStats {
+  std::string stage;
+  double mean_ms = 0;
+  double sd_ms = 0;
+};
+
+struct BenchReport {
+  std::vector<StageStats> stages;  // preprocess, clip, sam_encoder, prefill, decode, sam_decode, postprocess, total
+  double decode_tokens_per_s = 0;  // mean over repetitions
+  double decode_tokens_per_s_sd = 0;
+  int64_t answer_tokens = 0;       // tokens generated per repetition (last one)
+  int repetitions = 0;
+};
+
+BenchReport run_bench(const pipeline::Engine& engine, const image::Image& picture, const BenchOptions& options);
+
+std::string bench_markdown(const BenchReport& report);
+std::string bench_json(const BenchReport& report);
+
+}  // namespace lisa::workflow

@@ -1,0 +1,38 @@
+#pragma once
+// `lisa eval`: ReasonSeg gIoU / cIoU of an engine over a split folder (*.jpg + *.json).
+//  - teacher-forced (the paper's protocol): the answer "[SEG]." is given, its [SEG] gives the mask;
+//  - generate: the model answers freely; the first [SEG] it emits gives the mask, none gives an
+//    empty prediction (counted in no_seg).
+// Writes {out}/results.jsonl as it goes, then {out}/report.json and {out}/per_image.csv.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lisa/eval/metrics.h"
+#include "lisa/pipeline/engine.h"
+
+namespace lisa::workflow {
+
+enum class EvalMode { kTeacherForced, kGenerate };
+EvalMode parse_eval_mode(const std::string& text);
+std::string to_string(EvalMode mode);
+
+struct EvalOptions {
+  std::filesystem::path data_dir;
+  std::filesystem::path out_dir;
+  EvalMode mode = EvalMode::kTeacherForced;
+  int64_t limit = 0;  // 0: every image
+  bool save_masks = false;
+  int64_t max_new_tokens = 512;
+  std::string conv_type = "llava_v1";
+};
+
+// Called after each image with its result and how many of `total` are done.
+using EvalObserver = std::function<void(const eval::ImageResult& result, size_t done, size_t total)>;
+
+std::vector<eval::ImageResult> run_eval(const pipeline::Engine& engine, const EvalOptions& options,
+                                        const EvalObserver& observer);
+
+}  // namespace lisa::workflow

@@ -1,0 +1,61 @@
+// `lisa bench`: per-stage timings (mean ± sd over repetitions) for one image and one question.
+#include <iostream>
+
+#include "commands.h"
+#include "lisa/image/read_image.h"
+#include "lisa/workflow/bench.h"
+#include "model_options.h"
+
+namespace lisa::cli {
+
+namespace {
+struct BenchArgs {
+  ModelOptions model;
+  std::string image;
+  std::string prompt = "Can you segment the object in this image? Please output segmentation mask.";
+  int repetitions = 5;
+  int warmup = 1;
+  int64_t answer_tokens = 0;
+  std::string format = "md";
+};
+}  // namespace
+
+Action add_bench_command(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  auto* sub = app.add_subcommand("bench", "Benchmark every pipeline stage (mean ± sd over repetitions)");
+  sub->footer(
+      "Every repetition opens the image afresh and forces a mask, so CLIP, the SAM encoder and the mask\n"
+      "decoder are always measured. --answer-tokens N generates exactly N tokens (EOS ignored).");
+  add_model_options(*sub, args->model);
+  sub->add_option("-i,--image", args->image, "image file")->required();
+  sub->add_option("-p,--prompt", args->prompt, "question")->capture_default_str();
+  sub->add_option("-r,--repetitions", args->repetitions, "measured repetitions")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("-w,--warmup", args->warmup, "unmeasured runs first")->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("-n,--answer-tokens", args->answer_tokens, "exactly N answer tokens (0: until EOS)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("-o,--output", args->format, "md | json")->capture_default_str()->check(CLI::IsMember({"md", "json"}));
+  return [args] {
+    const auto engine = pipeline::Engine::load(args->model.engine_options());
+    const auto picture = image::read_image(args->image);
+    workflow::BenchOptions options;
+    options.prompt = args->prompt;
+    options.repetitions = args->repetitions;
+    options.warmup = args->warmup;
+    options.answer_tokens = args->answer_tokens;
+    options.max_new_tokens = args->model.max_new_tokens;
+    const auto report = workflow::run_bench(*engine, picture, options);
+    if (args->format == "json") {
+      std::cout << workflow::bench_json(report) << "\n";
+    } else {
+      std::cout << "lisa bench: " << engine->model_dir().string() << ", " << engine->device().str() << ", "
+                << pipeline::to_string(engine->precision()) << "\n\n"
+                << workflow::bench_markdown(report);
+    }
+    return 0;
+  };
+}
+
+}  // namespace lisa::cli

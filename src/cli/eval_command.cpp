@@ -1,0 +1,84 @@
+// `lisa eval`: the front of lisa::workflow::run_eval, with a summary table at the end.
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "lisa/eval/report.h"
+#include "lisa/workflow/evaluate.h"
+#include "model_options.h"
+#include "progress.h"
+
+namespace lisa::cli {
+
+namespace {
+struct EvalArgs {
+  ModelOptions model;
+  std::string data;
+  std::string mode = "teacher-forced";
+  int64_t limit = 0;
+  std::string out = "eval_output";
+  bool save_masks = false;
+};
+
+std::string percent(const std::optional<double>& value) {
+  if (!value) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", 100.0 * *value);
+  return text;
+}
+
+void print_summary(const std::vector<eval::ImageResult>& results, const std::string& mode) {
+  const auto scores = eval::score_by_query_kind(results);
+  std::printf("\nReasonSeg (%s)\n", mode.c_str());
+  std::printf("| split | images | gIoU | cIoU |\n|---|---|---|---|\n");
+  auto row = [](const char* name, const eval::Scores& s) {
+    std::printf("| %s | %lld | %s | %s |\n", name, static_cast<long long>(s.n_images), percent(s.giou).c_str(),
+                percent(s.ciou).c_str());
+  };
+  row("short query", scores.short_query);
+  row("long query", scores.long_query);
+  row("overall", scores.all);
+}
+}  // namespace
+
+Action add_eval_command(CLI::App& app) {
+  auto args = std::make_shared<EvalArgs>();
+  auto* sub = app.add_subcommand("eval", "Evaluate on a ReasonSeg split folder (gIoU / cIoU)");
+  sub->footer(
+      "teacher-forced (default) is the paper's protocol: the answer \"[SEG].\" is given and its [SEG] gives\n"
+      "the mask. generate lets the model answer and takes the mask of its first [SEG] (none: empty mask).\n"
+      "Writes report.json, per_image.csv and results.jsonl into --out.");
+  add_model_options(*sub, args->model);
+  sub->add_option("--data", args->data, "ReasonSeg split folder (*.jpg + same-named *.json)")->required();
+  sub->add_option("--mode", args->mode, "teacher-forced | generate")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"teacher-forced", "generate"}));
+  sub->add_option("--limit", args->limit, "evaluate only the first N images (0: all)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("-o,--out", args->out, "output directory")->capture_default_str();
+  sub->add_flag("--save-masks", args->save_masks, "also write the predicted masks to {out}/masks/{stem}_mask_0.png");
+  return [args] {
+    workflow::EvalOptions options;
+    options.data_dir = args->data;
+    options.out_dir = args->out;
+    options.mode = workflow::parse_eval_mode(args->mode);
+    options.limit = args->limit;
+    options.save_masks = args->save_masks;
+    options.max_new_tokens = args->model.max_new_tokens;
+    options.conv_type = args->model.conv_type;
+    const auto engine = pipeline::Engine::load(args->model.engine_options());
+    std::unique_ptr<Progress> progress;
+    const auto results =
+        workflow::run_eval(*engine, options, [&](const eval::ImageResult& result, size_t done, size_t total) {
+          if (!progress) progress = std::make_unique<Progress>("eval", total);
+          progress->step(done, result.image, "");
+        });
+    if (progress) progress->finish();
+    print_summary(results, args->mode);
+    std::printf("report: %s\n", (options.out_dir / "report.json").string().c_str());
+    return 0;
+  };
+}
+
+}  // namespace lisa::cli

@@ -1,0 +1,36 @@
+#include "model_options.h"
+
+namespace lisa::cli {
+
+pipeline::EngineOptions ModelOptions::engine_options() const {
+  pipeline::EngineOptions engine;
+  engine.model = model;
+  engine.vision_tower = vision_tower;
+  engine.device = device;
+  if (!precision.empty()) engine.precision = pipeline::parse_precision(precision);
+  engine.conv_type = conv_type;
+  engine.threads = threads;
+  return engine;
+}
+
+void add_model_options(CLI::App& command, ModelOptions& options) {
+  command.add_option("-m,--model", options.model, "LISA checkpoint directory, or a repo id in the local HF cache")
+      ->required();
+  command.add_option("--vision-tower", options.vision_tower,
+                     "CLIP vision tower directory or repo id (default: the checkpoint config's vision_tower, "
+                     "looked up in the local HF cache)");
+  command.add_option("--precision", options.precision, "fp32 | bf16 | fp16 (default: bf16 on CUDA, fp32 on CPU)")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  command.add_option("--device", options.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  command.add_option("--max-new-tokens", options.max_new_tokens, "most tokens generated per answer")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  command.add_option("--conv-type", options.conv_type, "conversation template")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"llava_v1", "llava_llama_2"}));
+  command.add_option("--threads", options.threads, "CPU threads (0: all cores)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+}
+
+}  // namespace lisa::cli

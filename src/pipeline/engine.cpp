@@ -1,0 +1,130 @@
+#include "lisa/pipeline/engine.h"
+
+#include <ATen/Parallel.h>
+
+#include <thread>
+
+#include "lisa/config.h"
+#include "lisa/error.h"
+#include "lisa/io/checkpoint.h"
+#include "lisa/io/hf_cache.h"
+#include "lisa/io/json_file.h"
+#include "lisa/models/weights.h"
+#include "lisa/pipeline/session.h"
+#include "lisa/tokenizer/conversation.h"
+#include "lisa/tokenizer/tokenizer.h"
+#include "models.h"
+
+namespace lisa::pipeline {
+
+namespace {
+
+image::ClipPreprocessConfig clip_preprocess_from(const ClipPreprocessConfig& file, const std::filesystem::path& dir) {
+  if (!file.do_resize || !file.do_center_crop || !file.do_rescale || !file.do_normalize)
+    throw Error((dir / "preprocessor_config.json").string() +
+                ": only the CLIP pipeline resize + center crop + rescale + normalize is supported");
+  image::ClipPreprocessConfig config;
+  config.shortest_edge = static_cast<int>(file.shortest_edge);
+  config.crop_size = {static_cast<int>(file.crop_height), static_cast<int>(file.crop_width)};
+  config.resample = image::resample_filter_from_pil_code(file.resample);
+  config.rescale_factor = file.rescale_factor;
+  for (int c = 0; c < 3; ++c) {
+    config.image_mean[c] = static_cast<float>(file.image_mean[c]);
+    config.image_std[c] = static_cast<float>(file.image_std[c]);
+  }
+  return config;
+}
+
+// generation_config.json's eos_token_id (an id or a list), else the tokenizer's EOS.
+std::vector<int64_t> eos_ids(const std::filesystem::path& model_dir, const tokenizer::Tokenizer& tok) {
+  const auto path = model_dir / "generation_config.json";
+  if (std::filesystem::exists(path)) {
+    const auto json = io::read_json_file(path);
+    if (json.contains("eos_token_id")) {
+      const auto& eos = json.at("eos_token_id");
+      if (eos.is_number_integer()) return {eos.get<int64_t>()};
+      if (eos.is_array()) return eos.get<std::vector<int64_t>>();
+      throw Error(path.string() + ": eos_token_id must be an integer or a list of integers");
+    }
+  }
+  return {tok.eos_id()};
+}
+
+models::LlamaOptions llama_options(const LisaConfig& config) {
+  models::LlamaOptions options;
+  options.vocab_size = config.vocab_size;
+  options.hidden_size = config.hidden_size;
+  options.intermediate_size = config.intermediate_size;
+  options.num_layers = config.num_hidden_layers;
+  options.num_heads = config.num_attention_heads;
+  options.num_kv_heads = config.num_key_value_heads;
+  options.rms_norm_eps = config.rms_norm_eps;
+  options.rope_theta = config.rope_theta;
+  options.max_position_embeddings = config.max_position_embeddings;
+  options.validate();
+  return options;
+}
+
+}  // namespace
+
+Engine::~Engine() = default;
+
+std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
+  std::unique_ptr<Engine> engine(new Engine());
+  engine->device_ = resolve_device(options.device);
+  engine->precision_ = options.precision.value_or(engine->device_.is_cuda() ? Precision::kBf16 : Precision::kFp32);
+  at::set_num_threads(options.threads > 0 ? options.threads
+                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  const at::ScalarType dtype = scalar_type(engine->precision_);
+
+  engine->model_dir_ = io::resolve_model_dir(options.model.string());
+  const auto config = LisaConfig::load(engine->model_dir_);
+  engine->tokenizer_ = std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(engine->model_dir_));
+  engine->conversation_template_ = &tokenizer::conversation_template(options.conv_type);
+  engine->use_mm_start_end_ = config.mm_use_im_start_end;
+  engine->eos_token_ids_ = eos_ids(engine->model_dir_, *engine->tokenizer_);
+
+  // The vision tower is not part of a merged LISA checkpoint: like the reference, load it from the
+  // directory (or hub cache entry) that the config names, unless the user gives one.
+  const std::string tower = options.vision_tower.empty() ? config.vision_tower : options.vision_tower;
+  if (tower.empty())
+    throw Error((engine->model_dir_ / "config.json").string() +
+                ": no vision_tower / mm_vision_tower given; pass --vision-tower DIR|REPO_ID");
+  const auto clip_dir = io::resolve_model_dir(tower);
+  const auto clip_config = ClipVisionConfig::load(clip_dir);
+  engine->clip_preprocess_ =
+      clip_preprocess_from(ClipPreprocessConfig::load(clip_dir / "preprocessor_config.json"), clip_dir);
+  const auto clip_checkpoint = io::Checkpoint::open(clip_dir);
+  models::WeightBinder clip_binder(clip_checkpoint, engine->device_, dtype);
+  models::ClipVisionOptions clip_options;
+  clip_options.num_heads = clip_config.num_attention_heads;
+  clip_options.layer_norm_eps = clip_config.layer_norm_eps;
+  clip_options.select_layer = config.mm_vision_select_layer;
+  auto clip = models::ClipVisionTower::bind(clip_binder, clip_options);
+  clip_binder.finish();
+
+  const auto checkpoint = io::Checkpoint::open(engine->model_dir_);
+  models::WeightBinder binder(checkpoint, engine->device_, dtype);
+  // A checkpoint saved without LISA's merge step may still hold the CLIP tower; the reference
+  // replaces it with the one it loads from the vision_tower path, and so do we.
+  binder.ignore_prefix("model.vision_tower.");
+  auto llama = models::LlamaModel::bind(binder, llama_options(config));
+  auto projector = models::MultimodalProjector::bind(binder, clip.hidden_size(), config.hidden_size);
+  auto text_hidden_fcs = models::TextHiddenFcs::bind(binder, config.hidden_size, config.out_dim);
+  auto sam = models::sam::Sam::load(binder);
+  binder.finish();
+
+  engine->models_ = std::unique_ptr<Models>(new Models{std::move(clip), std::move(projector), std::move(llama),
+                                                       std::move(text_hidden_fcs), std::move(sam)});
+  return engine;
+}
+
+Session Engine::open(image::Image image) const { return Session(*this, std::move(image)); }
+
+const tokenizer::Tokenizer& Engine::tokenizer() const { return *tokenizer_; }
+
+const tokenizer::ConversationTemplate& Engine::conversation_template() const { return *conversation_template_; }
+
+int64_t Engine::max_positions() const { return models_->llama.options().max_position_embeddings; }
+
+}  // namespace lisa::pipeline

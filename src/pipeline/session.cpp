@@ -1,0 +1,169 @@
+#include "lisa/pipeline/session.h"
+
+#include <algorithm>
+
+#include "lisa/error.h"
+#include "lisa/image/clip_preprocess.h"
+#include "lisa/models/generation.h"
+#include "lisa/models/multimodal.h"
+#include "lisa/pipeline/engine.h"
+#include "lisa/tokenizer/chat_prompt.h"
+#include "lisa/tokenizer/display_text.h"
+#include "lisa/tokenizer/image_tokens.h"
+#include "lisa/tokenizer/tokenizer.h"
+#include "models.h"
+#include "stopwatch.h"
+#include "text_stream.h"
+
+namespace lisa::pipeline {
+
+namespace {
+// The answer LISA is made to give when --force-seg asks for a mask the model did not produce.
+constexpr const char* kForcedAnswer = "Sure, [SEG].";
+
+bool has_image_placeholder(const std::vector<int64_t>& ids) {
+  return std::find(ids.begin(), ids.end(), tokenizer::kImageTokenIndex) != ids.end();
+}
+
+models::sam::ImageSize sam_size(image::ImageSize size) { return {size.height, size.width}; }
+}  // namespace
+
+Session::Session(const Engine& engine, image::Image image) : engine_(&engine), image_(std::move(image)) {
+  const auto& models = engine.models();
+  Stopwatch watch(engine.device());
+  const at::Tensor pixels = image::clip_preprocess(image_, engine.clip_preprocess_config())
+                                .to(engine.device(), scalar_type(engine.precision()));
+  open_timings_.preprocess_ms = watch.lap();
+  clip_rows_ = models.projector(models.clip.forward(pixels))[0];  // [256, H]
+  open_timings_.clip_ms = watch.lap();
+  open_timings_.total_ms = open_timings_.preprocess_ms + open_timings_.clip_ms;
+}
+
+Session::Session(Session&&) noexcept = default;
+Session::~Session() = default;
+
+void Session::reset() { chat_.reset(); }
+
+StageTimings Session::start_timings() {
+  if (open_timings_reported_) return {};
+  open_timings_reported_ = true;
+  return open_timings_;
+}
+
+const at::Tensor& Session::sam_embedding(StageTimings& timings) {
+  if (sam_embedding_.defined()) return sam_embedding_;
+  Stopwatch watch(engine_->device());
+  sam_input_ = image::sam_preprocess(image_);
+  const at::Tensor pixels = sam_input_->pixels.to(engine_->device(), scalar_type(engine_->precision()));
+  timings.preprocess_ms += watch.lap();
+  sam_embedding_ = engine_->models().sam.encode_image(pixels);
+  timings.sam_encoder_ms = watch.lap();
+  return sam_embedding_;
+}
+
+std::vector<SegMask> Session::masks_for(const at::Tensor& seg_hidden, StageTimings& timings) {
+  std::vector<SegMask> masks;
+  if (seg_hidden.size(0) == 0) return masks;
+  const auto& models = engine_->models();
+  const at::Tensor& embedding = sam_embedding(timings);
+  Stopwatch watch(engine_->device());
+  const auto prediction = models.sam.decode(embedding, models.text_hidden_fcs(seg_hidden));
+  timings.sam_decode_ms = watch.lap();
+  const at::Tensor logits =
+      models.sam.postprocess(prediction.low_res_logits, sam_size(sam_input_->resize_size), sam_size(image_.size()))
+          .to(at::kCPU);  // [n, 1, H, W] float32
+  const at::Tensor scores = prediction.iou_predictions.to(at::kCPU, at::kFloat);
+  for (int64_t i = 0; i < logits.size(0); ++i) {
+    SegMask mask;
+    mask.logits = logits[i][0];
+    mask.binary = mask.logits > 0;
+    mask.score = scores[i].item<float>();
+    masks.push_back(std::move(mask));
+  }
+  timings.postprocess_ms = watch.lap();
+  return masks;
+}
+
+Answer Session::ask(const std::string& user_text, const AskOptions& options) {
+  const auto& engine = *engine_;
+  const auto& tok = engine.tokenizer();
+  Stopwatch total(engine.device());
+  Stopwatch watch(engine.device());
+  Answer answer;
+  answer.timings = start_timings();
+  if (!chat_) chat_ = std::make_unique<tokenizer::ChatPrompt>(engine.conversation_template(), engine.use_mm_start_end());
+
+  const std::string prompt = chat_->ask(user_text);
+  const std::vector<int64_t> ids = tok.tokenize_with_image(prompt);
+  const auto& llama = engine.models().llama;
+  const auto sequence = models::splice_image(llama, ids, has_image_placeholder(ids) ? clip_rows_ : at::Tensor());
+  const int64_t positions = sequence.embeds.size(1) + options.max_new_tokens;
+  if (positions > engine.max_positions())
+    throw Error("the conversation needs " + std::to_string(positions) + " positions (prompt " +
+                std::to_string(sequence.embeds.size(1)) + " + max_new_tokens " +
+                std::to_string(options.max_new_tokens) + "), the model allows " +
+                std::to_string(engine.max_positions()) + ": start a new conversation or lower --max-new-tokens");
+  auto cache = llama.make_cache(positions);
+  answer.timings.preprocess_ms += watch.lap();
+
+  TextStream stream(tok, engine.eos_token_ids(), options.on_text);
+  models::GreedyOptions greedy;
+  greedy.max_new_tokens = options.max_new_tokens;
+  if (!options.ignore_eos) greedy.eos_token_ids = engine.eos_token_ids();
+  greedy.seg_token_id = tok.seg_token_id();
+  bool prefilled = false;
+  greedy.on_token = [&](int64_t token) {
+    if (!prefilled) {
+      answer.timings.prefill_ms = watch.lap();
+      prefilled = true;
+    }
+    stream.push(token);
+  };
+  const auto result = models::generate_greedy(llama, cache, sequence, greedy);
+  answer.timings.decode_ms = watch.lap();
+  answer.timings.decode_tokens = static_cast<int64_t>(result.tokens.size()) - 1;
+  answer.token_ids = result.tokens;
+  answer.text = tokenizer::display_text(stream.text());
+
+  at::Tensor seg_hidden = result.seg_hidden;
+  if (seg_hidden.size(0) == 0 && options.force_seg) {
+    tokenizer::Conversation forced = chat_->conversation();
+    forced.fill_last_answer(kForcedAnswer);
+    const auto forced_ids = tok.tokenize_with_image(forced.prompt());
+    const auto forced_sequence =
+        models::splice_image(llama, forced_ids, has_image_placeholder(forced_ids) ? clip_rows_ : at::Tensor());
+    auto forced_cache = llama.make_cache(forced_sequence.embeds.size(1));
+    seg_hidden = models::teacher_forced_seg_hidden(llama, forced_cache, forced_sequence, tok.seg_token_id());
+    answer.forced_seg = true;
+    answer.timings.prefill_ms += watch.lap();
+  }
+  chat_->answer(stream.text());
+  answer.masks = masks_for(seg_hidden, answer.timings);
+  answer.timings.total_ms += total.lap();
+  return answer;
+}
+
+Answer Session::teacher_forced(const std::string& prompt) {
+  const auto& engine = *engine_;
+  Stopwatch total(engine.device());
+  Stopwatch watch(engine.device());
+  Answer answer;
+  answer.timings = start_timings();
+  const std::vector<int64_t> ids = engine.tokenizer().tokenize_with_image(prompt);
+  const auto& llama = engine.models().llama;
+  const auto sequence = models::splice_image(llama, ids, has_image_placeholder(ids) ? clip_rows_ : at::Tensor());
+  if (sequence.embeds.size(1) > engine.max_positions())
+    throw Error("the prompt needs " + std::to_string(sequence.embeds.size(1)) + " positions, the model allows " +
+                std::to_string(engine.max_positions()));
+  auto cache = llama.make_cache(sequence.embeds.size(1));
+  answer.timings.preprocess_ms += watch.lap();
+  const at::Tensor seg_hidden =
+      models::teacher_forced_seg_hidden(llama, cache, sequence, engine.tokenizer().seg_token_id());
+  answer.timings.prefill_ms = watch.lap();
+  answer.token_ids = ids;
+  answer.masks = masks_for(seg_hidden, answer.timings);
+  answer.timings.total_ms += total.lap();
+  return answer;
+}
+
+}  // namespace lisa::pipeline

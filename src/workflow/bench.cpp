@@ -1,0 +1,98 @@
+#include "lisa/workflow/bench.h"
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "lisa/error.h"
+#include "lisa/pipeline/session.h"
+
+namespace lisa::workflow {
+
+namespace {
+
+StageStats stats(const std::string& stage, const std::vector<double>& values) {
+  StageStats s{stage, 0, 0};
+  for (double v : values) s.mean_ms += v;
+  s.mean_ms /= values.size();
+  for (double v : values) s.sd_ms += (v - s.mean_ms) * (v - s.mean_ms);
+  s.sd_ms = values.size() > 1 ? std::sqrt(s.sd_ms / (values.size() - 1)) : 0;
+  return s;
+}
+
+pipeline::StageTimings one_query(const pipeline::Engine& engine, const image::Image& picture,
+                                 const BenchOptions& options, int64_t& tokens) {
+  auto session = engine.open(picture);
+  pipeline::AskOptions ask;
+  ask.force_seg = true;
+  ask.max_new_tokens = options.answer_tokens > 0 ? options.answer_tokens : options.max_new_tokens;
+  ask.ignore_eos = options.answer_tokens > 0;
+  const auto answer = session.ask(options.prompt, ask);
+  tokens = static_cast<int64_t>(answer.token_ids.size());
+  return answer.timings;
+}
+
+}  // namespace
+
+BenchReport run_bench(const pipeline::Engine& engine, const image::Image& picture, const BenchOptions& options) {
+  if (options.repetitions < 1) throw Error("bench: the number of repetitions must be at least 1");
+  BenchReport report;
+  for (int i = 0; i < options.warmup; ++i) one_query(engine, picture, options, report.answer_tokens);
+  std::vector<pipeline::StageTimings> runs;
+  for (int i = 0; i < options.repetitions; ++i) runs.push_back(one_query(engine, picture, options, report.answer_tokens));
+
+  using Field = std::function<double(const pipeline::StageTimings&)>;
+  const std::vector<std::pair<std::string, Field>> fields = {
+      {"preprocess", [](const auto& t) { return t.preprocess_ms; }},
+      {"clip", [](const auto& t) { return t.clip_ms; }},
+      {"sam_encoder", [](const auto& t) { return t.sam_encoder_ms; }},
+      {"prefill", [](const auto& t) { return t.prefill_ms; }},
+      {"decode", [](const auto& t) { return t.decode_ms; }},
+      {"sam_decode", [](const auto& t) { return t.sam_decode_ms; }},
+      {"postprocess", [](const auto& t) { return t.postprocess_ms; }},
+      {"total", [](const auto& t) { return t.total_ms; }},
+  };
+  for (const auto& [name, field] : fields) {
+    std::vector<double> values;
+    for (const auto& run : runs) values.push_back(field(run));
+    report.stages.push_back(stats(name, values));
+  }
+  std::vector<double> rates;
+  for (const auto& run : runs)
+    if (run.decode_tokens > 0 && run.decode_ms > 0) rates.push_back(1000.0 * run.decode_tokens / run.decode_ms);
+  if (!rates.empty()) {
+    const auto rate = stats("decode_rate", rates);
+    report.decode_tokens_per_s = rate.mean_ms;
+    report.decode_tokens_per_s_sd = rate.sd_ms;
+  }
+  report.repetitions = options.repetitions;
+  return report;
+}
+
+std::string bench_markdown(const BenchReport& report) {
+  std::string out = "| stage | mean ms | sd ms |\n|---|---:|---:|\n";
+  char row[160];
+  for (const auto& s : report.stages) {
+    std::snprintf(row, sizeof row, "| %s | %.2f | %.2f |\n", s.stage.c_str(), s.mean_ms, s.sd_ms);
+    out += row;
+  }
+  std::snprintf(row, sizeof row, "| decode tok/s | %.1f | %.1f |\n", report.decode_tokens_per_s,
+                report.decode_tokens_per_s_sd);
+  out += row;
+  std::snprintf(row, sizeof row, "\n%d repetitions, %lld answer tokens per query\n", report.repetitions,
+                static_cast<long long>(report.answer_tokens));
+  out += row;
+  return out;
+}
+
+std::string bench_json(const BenchReport& report) {
+  nlohmann::ordered_json json;
+  for (const auto& s : report.stages) json["stages"][s.stage] = {{"mean_ms", s.mean_ms}, {"sd_ms", s.sd_ms}};
+  json["decode_tokens_per_s"] = {{"mean", report.decode_tokens_per_s}, {"sd", report.decode_tokens_per_s_sd}};
+  json["answer_tokens"] = report.answer_tokens;
+  json["repetitions"] = report.repetitions;
+  return json.dump(2);
+}
+
+}  // namespace lisa::workflow
