@@ -5,7 +5,7 @@
 # generator's Python (PYTHON: transformers 4.31 and LISA's checkout at LISA_REPO).
 #
 # Settings (environment, defaults for a CPU run):
-#   PRESET=mid  DEVICE=cpu  PRECISION=fp32  DTYPE=fp32 (stored weights)  THREADS=2
+#   PRESET=mid  DEVICE=cpu  PRECISION=fp32  DTYPE=fp32 (stored weights)  THREADS=2 (0: all cores)
 #   REPS=3  WARMUP=1  ANSWER_TOKENS="8 64"  IMAGE=<photo>  PROMPT=<question>
 #   MODELS_DIR=build/bench/models (git-ignored)  RESULTS_DIR=build/bench/results
 #   SKELETON=<dir>  fill the checkpoint from a make_random_lisa.py --skeleton-only output
@@ -55,7 +55,7 @@ if [[ ! -f "$CKPT/lisa/config.json" || ! -f "$CKPT/clip/model.safetensors" ]]; t
 fi
 
 mkdir -p "$RESULTS_DIR"
-export OMP_NUM_THREADS="$THREADS"
+if (( THREADS > 0 )); then export OMP_NUM_THREADS="$THREADS"; fi
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "host: $(uname -n), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

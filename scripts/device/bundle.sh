@@ -15,6 +15,7 @@
 # .bundle/LISA/               LISA's Python code (chat.py, train_ds.py, model/, utils/) from LISA_REPO
 # .bundle/lisa-7b-skeleton/   make_random_lisa.py --preset 7b --skeleton-only (configs, tokenizer,
 #                             tensor lists), filled with random weights there
+# .bundle/images/             the benchmark photo (BENCH_IMAGE, default shared/images/dog_with_horn.jpg)
 # The whole working tree that travels must stay under 64 MiB: the script prints the total.
 # --skip-native reuses the two deps archives already in .bundle (no source download, no build).
 # Building takes minutes on 2 cores (OpenCV most of it); the work folder is BUNDLE_WORK
@@ -123,6 +124,10 @@ rm -rf "$BUNDLE/wheels" && mkdir -p "$BUNDLE/wheels"
 say "LISA's Python code from $LISA_REPO"
 rm -rf "$BUNDLE/LISA" && mkdir -p "$BUNDLE/LISA"
 (cd "$LISA_REPO" && tar --exclude=__pycache__ -cf - chat.py train_ds.py model utils) | tar -C "$BUNDLE/LISA" -xf -
+
+say "the benchmark photo"
+mkdir -p "$BUNDLE/images"
+cp "${BENCH_IMAGE:-/work/shared/images/dog_with_horn.jpg}" "$BUNDLE/images/dog_with_horn.jpg"
 
 say "7b skeleton"
 rm -rf "$BUNDLE/lisa-7b-skeleton"
