@@ -8,6 +8,7 @@
 
 #include "eval/python_text.h"
 #include "lisa/error.h"
+#include "lisa/tokenizer/eval_prompt.h"
 
 namespace lisa::eval {
 namespace {
@@ -119,9 +120,7 @@ ReasonSegAnnotation read_reasonseg_json(const std::filesystem::path& json_path) 
 
 std::string reasonseg_user_message(const ReasonSegAnnotation& annotation) {
   if (annotation.texts.empty()) throw Error("ReasonSeg annotation has an empty \"text\" list");
-  const std::string text = python_strip(annotation.texts.front());
-  if (annotation.is_sentence) return "<image>\n " + text + " Please output segmentation mask.";
-  return "<image>\n What is " + text + " in this image? Please output segmentation mask.";
+  return tokenizer::reason_seg_user_message(annotation.texts.front(), annotation.is_sentence);
 }
 
 }  // namespace lisa::eval

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "lisa/tokenizer/python_str.h"
+
 #include "lisa/error.h"
 
 namespace lisa::eval {
@@ -44,6 +46,7 @@ TEST(Cp1252, RejectsTheFiveUndefinedBytesLikePython) {
 }
 
 TEST(PythonStrip, RemovesWhatStrIsspaceCallsWhitespace) {
+  using tokenizer::python_strip;
   EXPECT_EQ(python_strip("  \t\n\r\v\fa b\x1c\x1d\x1e\x1f "), "a b");
   EXPECT_EQ(python_strip("\u00a0\u3000\u2003caf\u00e9\u2028\u0085"), "caf\u00e9");
   EXPECT_EQ(python_strip("\u200bzero width\u200b"), "\u200bzero width\u200b");  // not isspace
