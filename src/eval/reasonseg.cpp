@@ -6,9 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "eval/python_text.h"
+#include "eval/cp1252.h"
 #include "lisa/error.h"
-#include "lisa/tokenizer/eval_prompt.h"
 
 namespace lisa::eval {
 namespace {
@@ -116,11 +115,6 @@ ReasonSegAnnotation read_reasonseg_json(const std::filesystem::path& json_path) 
   if (!shapes.is_array()) fail(json_path, "\"shapes\" is not a list");
   for (size_t i = 0; i < shapes.size(); ++i) annotation.shapes.push_back(parse_shape(shapes[i], json_path, i));
   return annotation;
-}
-
-std::string reasonseg_user_message(const ReasonSegAnnotation& annotation) {
-  if (annotation.texts.empty()) throw Error("ReasonSeg annotation has an empty \"text\" list");
-  return tokenizer::reason_seg_user_message(annotation.texts.front(), annotation.is_sentence);
 }
 
 }  // namespace lisa::eval

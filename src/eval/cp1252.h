@@ -1,5 +1,5 @@
 #pragma once
-// Decoding of annotation files the way the ReasonSeg reference's Python codecs do it.
+// Decoding of cp1252 annotation files, as Python's codec does it.
 #include <string>
 #include <string_view>
 

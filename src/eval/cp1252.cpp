@@ -1,4 +1,4 @@
-#include "eval/python_text.h"
+#include "eval/cp1252.h"
 
 #include <array>
 #include <cstdint>
@@ -22,8 +22,8 @@ constexpr std::array<char32_t, 32> kHighControlRange = {
 }  // namespace
 
 std::string cp1252_to_utf8(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
+  std::u32string code_points;
+  code_points.reserve(bytes.size());
   for (size_t i = 0; i < bytes.size(); ++i) {
     const auto byte = static_cast<unsigned char>(bytes[i]);
     char32_t code_point = byte;
@@ -36,9 +36,9 @@ std::string cp1252_to_utf8(std::string_view bytes) {
                     " is undefined in cp1252");
       }
     }
-    out += tokenizer::encode_utf8(std::u32string_view(&code_point, 1));
+    code_points.push_back(code_point);
   }
-  return out;
+  return tokenizer::encode_utf8(code_points);
 }
 
 }  // namespace lisa::eval
