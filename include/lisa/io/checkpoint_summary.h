@@ -1,0 +1,45 @@
+#pragma once
+// What `lisa inspect` reports about a checkpoint: tensors and parameters per LISA component and
+// per storage dtype, the model size the LLM weights imply, the config and the added tokens.
+// Nothing in it depends on the file format except `format`, so .bin and safetensors exports of
+// the same weights summarise identically.
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lisa/io/added_tokens.h"
+#include "lisa/io/checkpoint.h"
+
+namespace lisa::io {
+
+struct TensorGroup {
+  std::string name;
+  int64_t tensors = 0;
+  int64_t parameters = 0;
+};
+
+struct CheckpointSummary {
+  std::string format;  // e.g. "safetensors (2 files)"
+  int64_t tensors = 0;
+  int64_t parameters = 0;
+  std::vector<TensorGroup> components;  // LLM, mm_projector, ..., other: those present, in that order
+  std::vector<TensorGroup> dtypes;      // by storage dtype name
+  std::string detected_size;            // "7B", "13B", "other (H=..., L=...)" or "n/a (...)"
+  std::string config_kind;              // "LISA", "CLIP vision", or "" when there is no config.json
+  std::vector<std::pair<std::string, std::string>> config;  // displayed fields, in order
+  std::string config_error;             // why config.json could not be read, else ""
+  std::vector<AddedToken> added_tokens;
+};
+
+// `dir` holds the config and tokenizer files (the checkpoint's directory, or a file's parent).
+CheckpointSummary summarize_checkpoint(const Checkpoint& checkpoint, const std::filesystem::path& dir);
+
+// A human-readable report; the first line is the format line.
+std::string render_summary(const CheckpointSummary& summary);
+nlohmann::json summary_to_json(const CheckpointSummary& summary);
+
+}  // namespace lisa::io

@@ -1,0 +1,14 @@
+#pragma once
+// Reading a small JSON file (configs, shard indexes, tokenizer metadata) with errors that name it.
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace lisa::io {
+
+// Parses `path`; throws lisa::Error naming the file when it is missing, too large for a metadata
+// file (over 64 MiB), or not valid JSON.
+nlohmann::json read_json_file(const std::filesystem::path& path);
+
+}  // namespace lisa::io

@@ -1,0 +1,36 @@
+#include "config/config_file.h"
+#include "config/json_fields.h"
+#include "lisa/config.h"
+
+namespace lisa {
+
+ClipVisionConfig ClipVisionConfig::load(const std::filesystem::path& path) {
+  const auto file = config::read_config_file(path, "config.json");
+  return from_json(file.json, file.path.string());
+}
+
+ClipVisionConfig ClipVisionConfig::from_json(const nlohmann::json& json, const std::string& source) {
+  // A full CLIPModel config nests the vision tower's settings; a CLIPVisionModel config is flat.
+  const config::JsonFields top(json, source);
+  const auto* nested = top.find("vision_config");
+  const config::JsonFields fields = nested ? config::JsonFields(*nested, source + ": vision_config") : top;
+  ClipVisionConfig c;
+  c.hidden_size = fields.positive("hidden_size");
+  c.intermediate_size = fields.positive("intermediate_size");
+  c.num_hidden_layers = fields.positive("num_hidden_layers");
+  c.num_attention_heads = fields.positive("num_attention_heads");
+  c.patch_size = fields.positive("patch_size");
+  c.image_size = fields.integer("image_size", c.image_size);
+  c.num_channels = fields.integer("num_channels", c.num_channels);
+  c.layer_norm_eps = fields.number("layer_norm_eps", c.layer_norm_eps);
+  c.hidden_act = fields.text("hidden_act", c.hidden_act);
+  if (c.image_size < 1 || c.image_size % c.patch_size != 0)
+    fields.fail("image_size", "(" + std::to_string(c.image_size) + ") is not a positive multiple of patch_size (" +
+                                  std::to_string(c.patch_size) + ")");
+  if (c.hidden_size % c.num_attention_heads != 0)
+    fields.fail("num_attention_heads", "(" + std::to_string(c.num_attention_heads) + ") does not divide hidden_size (" +
+                                           std::to_string(c.hidden_size) + ")");
+  return c;
+}
+
+}  // namespace lisa

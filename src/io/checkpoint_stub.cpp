@@ -1,1 +1,0 @@
-#include "lisa/io/checkpoint.h"

@@ -1,0 +1,68 @@
+#include "io/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "lisa/error.h"
+
+namespace lisa::io {
+
+namespace {
+struct Descriptor {
+  int fd;
+  ~Descriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+[[noreturn]] void fail(const std::filesystem::path& path, const std::string& what) {
+  throw Error(path.string() + ": " + what + " (" + std::strerror(errno) + ")");
+}
+}  // namespace
+
+std::shared_ptr<const MappedFile> MappedFile::open(const std::filesystem::path& path) {
+  Descriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) fail(path, "cannot open");
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0) fail(path, "cannot stat");
+  if (!S_ISREG(st.st_mode)) throw Error(path.string() + ": not a regular file");
+  const auto size = static_cast<uint64_t>(st.st_size);
+  uint8_t* data = nullptr;
+  if (size > 0) {
+    // MAP_PRIVATE + PROT_WRITE: in-place ops on an aliasing tensor copy the page instead of
+    // faulting or writing to the checkpoint.
+    void* mapped = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, file.fd, 0);
+    if (mapped == MAP_FAILED) fail(path, "cannot map");
+    data = static_cast<uint8_t*>(mapped);
+  }
+  return std::shared_ptr<const MappedFile>(new MappedFile(path, data, size));
+}
+
+MappedFile::MappedFile(std::filesystem::path path, uint8_t* data, uint64_t size)
+    : path_(std::move(path)), data_(data), size_(size) {}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(data_, size_);
+}
+
+at::Tensor MappedFile::tensor(uint64_t offset, int64_t numel, at::ScalarType dtype) const {
+  auto keep_alive = shared_from_this();
+  return at::from_blob(
+      data_ + offset, {numel}, [keep_alive](void*) {}, at::TensorOptions().dtype(dtype));
+}
+
+void MappedFile::will_read(uint64_t offset, uint64_t length) const {
+  if (!data_ || length == 0) return;
+  const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t begin = offset / page * page;
+  // Advice values are not flags: give each on its own.
+  ::madvise(data_ + begin, offset + length - begin, MADV_SEQUENTIAL);
+  ::madvise(data_ + begin, offset + length - begin, MADV_WILLNEED);
+}
+
+}  // namespace lisa::io

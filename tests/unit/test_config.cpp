@@ -1,0 +1,170 @@
+// Typed configs: the fixture files, both CLIP config layouts, defaults, and errors that name the
+// file and the field.
+#include <nlohmann/json.hpp>
+
+#include "io_fixtures.h"
+#include "lisa/config.h"
+
+namespace lisa::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+
+json lisa_json() {
+  return json::parse(R"({
+    "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32, "intermediate_size": 11008,
+    "rms_norm_eps": 1e-6, "max_position_embeddings": 2048, "vocab_size": 32003, "out_dim": 256,
+    "mm_vision_select_layer": -2, "mm_use_im_start_end": true, "mm_hidden_size": 1024,
+    "vision_tower": "openai/clip-vit-large-patch14", "torch_dtype": "bfloat16", "rope_scaling": null})");
+}
+
+TEST(LisaConfig, ReadsTheFixtureDirectory) {
+  const auto c = LisaConfig::load(io_fixture("lisa-tiny-bin"));
+  EXPECT_EQ(c.hidden_size, 16);
+  EXPECT_EQ(c.num_hidden_layers, 2);
+  EXPECT_EQ(c.num_attention_heads, 2);
+  EXPECT_EQ(c.num_key_value_heads, 2);
+  EXPECT_EQ(c.intermediate_size, 24);
+  EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-6);
+  EXPECT_DOUBLE_EQ(c.rope_theta, 10000);
+  EXPECT_EQ(c.max_position_embeddings, 64);
+  EXPECT_EQ(c.vocab_size, 20);
+  EXPECT_EQ(c.out_dim, 8);
+  EXPECT_EQ(c.mm_vision_select_layer, -2);
+  EXPECT_TRUE(c.mm_use_im_start_end);
+  EXPECT_EQ(c.mm_hidden_size, 8);
+  EXPECT_EQ(c.vision_tower, "openai/clip-vit-large-patch14");  // from mm_vision_tower
+  EXPECT_EQ(c.torch_dtype, "bfloat16");
+  EXPECT_EQ(c.head_dim(), 8);
+}
+
+TEST(LisaConfig, DefaultsAndOverrides) {
+  auto j = lisa_json();
+  auto c = LisaConfig::from_json(j, "config.json");
+  EXPECT_EQ(c.num_key_value_heads, 32);
+  EXPECT_DOUBLE_EQ(c.rope_theta, 10000);
+  j["num_key_value_heads"] = 8;
+  j["rope_theta"] = 500000.0;
+  j["mm_vision_tower"] = "elsewhere";  // vision_tower wins, as in LISA's loader
+  j.erase("mm_use_im_start_end");
+  c = LisaConfig::from_json(j, "config.json");
+  EXPECT_EQ(c.num_key_value_heads, 8);
+  EXPECT_DOUBLE_EQ(c.rope_theta, 500000.0);
+  EXPECT_EQ(c.vision_tower, "openai/clip-vit-large-patch14");
+  EXPECT_FALSE(c.mm_use_im_start_end);
+}
+
+TEST(LisaConfig, EveryRequiredFieldIsNamedWhenMissing) {
+  for (const char* field : {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                            "rms_norm_eps", "max_position_embeddings", "vocab_size", "out_dim",
+                            "mm_vision_select_layer", "mm_hidden_size", "vision_tower"}) {
+    auto j = lisa_json();
+    j.erase(field);
+    EXPECT_THAT(error_of([&] { LisaConfig::from_json(j, "/models/x/config.json"); }),
+                HasSubstr(std::string("/models/x/config.json: field '") + field + "' is missing"));
+  }
+}
+
+TEST(LisaConfig, WrongTypesAndInconsistentSizesAreErrors) {
+  auto j = lisa_json();
+  j["hidden_size"] = "4096";
+  EXPECT_THAT(error_of([&] { LisaConfig::from_json(j, "c.json"); }),
+              HasSubstr("c.json: field 'hidden_size' must be an integer, not string \"4096\""));
+  j = lisa_json();
+  j["num_attention_heads"] = 30;
+  EXPECT_THAT(error_of([&] { LisaConfig::from_json(j, "c.json"); }), HasSubstr("does not divide hidden_size"));
+  j = lisa_json();
+  j["num_key_value_heads"] = 5;
+  EXPECT_THAT(error_of([&] { LisaConfig::from_json(j, "c.json"); }), HasSubstr("'num_key_value_heads' (5) must divide"));
+  j = lisa_json();
+  j["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
+  EXPECT_THAT(error_of([&] { LisaConfig::from_json(j, "c.json"); }), HasSubstr("'rope_scaling' is set"));
+  j = lisa_json();
+  j["vocab_size"] = 0;
+  EXPECT_THAT(error_of([&] { LisaConfig::from_json(j, "c.json"); }), HasSubstr("'vocab_size' must be positive"));
+}
+
+TEST(LisaConfig, MissingAndMalformedFilesAreNamed) {
+  EXPECT_THAT(error_of([] { LisaConfig::load(io_fixture("bad/missing_shard")); }),
+              HasSubstr("missing_shard/config.json: cannot read"));
+  EXPECT_THAT(error_of([] { LisaConfig::load(io_fixture("bad/bad_json.safetensors")); }),
+              HasSubstr("bad_json.safetensors: invalid JSON"));
+  EXPECT_THAT(error_of([] { LisaConfig::from_json(json::array(), "c.json"); }),
+              HasSubstr("c.json: expected a JSON object"));
+}
+
+TEST(ClipVisionConfig, ReadsTheVisionHalfOfAClipModelConfig) {
+  const auto c = ClipVisionConfig::load(io_fixture("clip-tiny"));
+  EXPECT_EQ(c.hidden_size, 8);
+  EXPECT_EQ(c.intermediate_size, 16);
+  EXPECT_EQ(c.num_hidden_layers, 2);
+  EXPECT_EQ(c.num_attention_heads, 2);
+  EXPECT_EQ(c.image_size, 28);
+  EXPECT_EQ(c.patch_size, 14);
+  EXPECT_EQ(c.patches_per_side(), 2);
+  EXPECT_EQ(c.hidden_act, "quick_gelu");
+  EXPECT_DOUBLE_EQ(c.layer_norm_eps, 1e-5);
+}
+
+TEST(ClipVisionConfig, ReadsAFlatVisionModelConfigWithDefaults) {
+  const auto j = json::parse(R"({"model_type": "clip_vision_model", "hidden_size": 1024,
+      "intermediate_size": 4096, "num_hidden_layers": 24, "num_attention_heads": 16, "patch_size": 14})");
+  const auto c = ClipVisionConfig::from_json(j, "config.json");
+  EXPECT_EQ(c.hidden_size, 1024);
+  EXPECT_EQ(c.image_size, 224);
+  EXPECT_EQ(c.num_channels, 3);
+  EXPECT_EQ(c.patches_per_side(), 16);
+  EXPECT_EQ(c.hidden_act, "quick_gelu");
+}
+
+TEST(ClipVisionConfig, ErrorsNameTheNestedObject) {
+  const auto j = json::parse(R"({"vision_config": {"hidden_size": 8, "num_hidden_layers": 1,
+      "num_attention_heads": 2, "patch_size": 14}})");
+  EXPECT_THAT(error_of([&] { ClipVisionConfig::from_json(j, "clip/config.json"); }),
+              HasSubstr("clip/config.json: vision_config: field 'intermediate_size' is missing"));
+  auto bad = j;
+  bad["vision_config"]["intermediate_size"] = 16;
+  bad["vision_config"]["image_size"] = 30;
+  EXPECT_THAT(error_of([&] { ClipVisionConfig::from_json(bad, "clip/config.json"); }),
+              HasSubstr("'image_size' (30) is not a positive multiple of patch_size (14)"));
+}
+
+TEST(ClipPreprocessConfig, ReadsTheLegacyIntegerLayout) {
+  const auto c = ClipPreprocessConfig::load(io_fixture("clip-tiny"));
+  EXPECT_EQ(c.shortest_edge, 224);
+  EXPECT_EQ(c.crop_height, 224);
+  EXPECT_EQ(c.crop_width, 224);
+  EXPECT_EQ(c.resample, 3);
+  EXPECT_TRUE(c.do_center_crop);
+  EXPECT_TRUE(c.do_normalize);
+  EXPECT_DOUBLE_EQ(c.image_mean[0], 0.48145466);
+  EXPECT_DOUBLE_EQ(c.image_std[2], 0.27577711);
+  EXPECT_DOUBLE_EQ(c.rescale_factor, 1.0 / 255.0);
+}
+
+TEST(ClipPreprocessConfig, ReadsTheObjectLayoutAndDefaults) {
+  const auto c = ClipPreprocessConfig::from_json(
+      json::parse(R"({"size": {"shortest_edge": 336}, "crop_size": {"height": 320, "width": 300},
+                      "do_center_crop": false, "image_mean": [0.5, 0.5, 0.5]})"),
+      "p.json");
+  EXPECT_EQ(c.shortest_edge, 336);
+  EXPECT_EQ(c.crop_height, 320);
+  EXPECT_EQ(c.crop_width, 300);
+  EXPECT_FALSE(c.do_center_crop);
+  EXPECT_DOUBLE_EQ(c.image_mean[1], 0.5);
+  EXPECT_DOUBLE_EQ(c.image_std[0], 0.26862954);  // default
+  EXPECT_EQ(c.resample, 3);
+}
+
+TEST(ClipPreprocessConfig, UnsupportedValuesAreNamed) {
+  EXPECT_THAT(error_of([] { ClipPreprocessConfig::from_json(json::parse(R"({"size": {"height": 224, "width": 224}})"), "p.json"); }),
+              HasSubstr("p.json: size: field 'shortest_edge' is missing"));
+  EXPECT_THAT(error_of([] { ClipPreprocessConfig::from_json(json::parse(R"({"image_std": [1, 2]})"), "p.json"); }),
+              HasSubstr("p.json: field 'image_std' must list 3 numbers"));
+  EXPECT_THAT(error_of([] { ClipPreprocessConfig::from_json(json::parse(R"({"do_resize": 1})"), "p.json"); }),
+              HasSubstr("p.json: field 'do_resize' must be true or false"));
+}
+
+}  // namespace
+}  // namespace lisa::testing
