@@ -91,18 +91,14 @@ TEST(TokenizerParity, ChatPromptsAndInputIds) {
   });
 }
 
-// Teacher-forced ReasonSeg cases: the prompt comes from the sample's first text and is_sentence,
-// with the fixed answer "[SEG].".
+// Teacher-forced ReasonSeg cases: the prompt comes from the sample's first text ("user_text", the
+// reference's text[0] of the sample's JSON; reading that JSON, cp1252 fallback included, belongs
+// to the ReasonSeg reader) and is_sentence, with the fixed answer "[SEG].".
 TEST(TokenizerParity, EvalPromptsAndInputIds) {
   LISA_SKIP_WITHOUT_GOLDENS();
   check_prompt_cases("eval", [](const nlohmann::json& c) {
-    // "json" is the sample's annotation, inline or as a path inside the golden tree.
-    const auto& json_field = c.at("json");
-    const nlohmann::json sample =
-        json_field.is_string() ? lisa_test::read_json(lisa_test::golden_dir() / json_field.get<std::string>()) : json_field;
-    const bool is_sentence = c.contains("is_sentence") ? c.at("is_sentence").get<bool>() : sample.at("is_sentence").get<bool>();
-    const auto& conversation = lisa::tokenizer::conversation_template(c.value("conv_type", std::string("llava_v1")));
-    return lisa::tokenizer::reason_seg_eval_prompt(conversation, sample.at("text").at(0).get<std::string>(), is_sentence,
-                                                   kUseMmStartEnd);
+    return lisa::tokenizer::reason_seg_eval_prompt(
+        lisa::tokenizer::conversation_template(c.at("conv_type").get<std::string>()),
+        c.at("user_text").get<std::string>(), c.at("is_sentence").get<bool>(), kUseMmStartEnd);
   });
 }
