@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "lisa/io/json_file.h"
 #include "lisa/tokenizer/chat_prompt.h"
 #include "lisa/tokenizer/display_text.h"
 #include "lisa/tokenizer/eval_prompt.h"
@@ -15,7 +16,7 @@ using Ids = std::vector<int64_t>;
 
 namespace {
 
-nlohmann::json tokenizer_cases() { return lisa_test::read_json(lisa_test::golden_dir() / "tokenizer" / "cases.json"); }
+nlohmann::json tokenizer_cases() { return lisa::io::read_json_file(lisa_test::golden_dir() / "tokenizer" / "cases.json"); }
 
 // Every <kind>/<case>/case.json under the golden tree, sorted.
 std::vector<fs::path> case_files(const char* kind) {
@@ -38,7 +39,7 @@ void check_prompt_cases(const char* kind, const std::function<std::string(const 
   const auto files = case_files(kind);
   ASSERT_FALSE(files.empty()) << "no " << kind << " cases under " << lisa_test::golden_dir();
   for (const auto& file : files) {
-    const auto c = lisa_test::read_json(file);
+    const auto c = lisa::io::read_json_file(file);
     const std::string prompt = build_prompt(c);
     EXPECT_EQ(prompt, c.at("prompt").get<std::string>()) << file;
     EXPECT_EQ(tok.tokenize_with_image(prompt), c.at("input_ids").get<Ids>()) << file;
