@@ -57,7 +57,10 @@ BUILD="$ROOT/build"
 GENERATOR=()
 command -v ninja >/dev/null && GENERATOR=(-G Ninja)
 LAUNCHER=()
-command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+if command -v ccache >/dev/null; then
+  LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR="$ROOT"  # relative paths, so every clone of the project shares the cache
+fi
 if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
   say "configuring Release build in $BUILD"
   cmake -S "$ROOT" -B "$BUILD" "${GENERATOR[@]}" "${LAUNCHER[@]}" \

@@ -1,0 +1,33 @@
+#pragma once
+// Keys and values of every decoder layer for one sequence, allocated once at full capacity and
+// written in place. The cached prefix can be cut back (truncate) so that a teacher-forced
+// continuation or the next turn of a chat reuses it instead of recomputing it.
+#include <ATen/ATen.h>
+
+namespace lisa::models {
+
+class KvCache {
+ public:
+  KvCache(int64_t num_layers, int64_t num_kv_heads, int64_t capacity, int64_t head_dim, at::Device device,
+          at::ScalarType dtype);
+
+  int64_t length() const { return length_; }      // positions held
+  int64_t capacity() const { return storage_.size(4); }
+  // Forgets the positions from `length` on; throws if `length` is negative or beyond length().
+  void truncate(int64_t length);
+
+  // Stores keys/values [1, kv_heads, T, D] of `layer` for positions [length(), length() + T).
+  // Throws if they do not fit. The positions become visible only through advance().
+  void write(int64_t layer, const at::Tensor& keys, const at::Tensor& values);
+  // Keys / values of `layer` for positions [0, end): views [1, kv_heads, end, D] into the storage.
+  at::Tensor keys(int64_t layer, int64_t end) const;
+  at::Tensor values(int64_t layer, int64_t end) const;
+  // Commits `count` positions written to every layer.
+  void advance(int64_t count);
+
+ private:
+  at::Tensor storage_;  // [layers, 2 (keys, values), 1, kv_heads, capacity, D]
+  int64_t length_ = 0;
+};
+
+}  // namespace lisa::models

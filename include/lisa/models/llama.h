@@ -1,0 +1,85 @@
+#pragma once
+// The LLaMA decoder of a LLaVA/LISA checkpoint (transformers 4.31 LlamaForCausalLM semantics):
+// embeddings in, post-norm hidden states out, logits on demand, keys/values kept in a KvCache.
+// Batch size is 1 throughout. Tensors live on the weights' device in the weights' dtype.
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "lisa/models/kv_cache.h"
+#include "lisa/models/rotary_embedding.h"
+#include "lisa/models/weights.h"
+
+namespace lisa::models {
+
+// Filled by the caller from config.json.
+struct LlamaOptions {
+  int64_t vocab_size = 0;         // V (32003 for LISA)
+  int64_t hidden_size = 0;        // H
+  int64_t intermediate_size = 0;  // F
+  int64_t num_layers = 0;
+  int64_t num_heads = 0;
+  int64_t num_kv_heads = 0;  // `num_key_value_heads`, = num_heads when absent
+  double rms_norm_eps = 1e-6;
+  // transformers 4.31 has no `rope_theta` and always uses 10000; later configs may set it.
+  double rope_theta = 10000.0;
+  int64_t max_position_embeddings = 2048;
+
+  int64_t head_dim() const { return hidden_size / num_heads; }
+  // Throws lisa::Error naming the inconsistent field.
+  void validate() const;
+};
+
+struct LlamaLayerWeights {
+  at::Tensor input_layernorm;           // [H]
+  at::Tensor q_proj, k_proj, v_proj;    // [heads*D, H], [kv*D, H], [kv*D, H]
+  at::Tensor o_proj;                    // [H, heads*D]
+  at::Tensor post_attention_layernorm;  // [H]
+  at::Tensor gate_proj, up_proj;        // [F, H]
+  at::Tensor down_proj;                 // [H, F]
+};
+
+struct LlamaWeights {
+  at::Tensor embed_tokens;  // [V, H]
+  std::vector<LlamaLayerWeights> layers;
+  at::Tensor norm;     // [H]
+  at::Tensor lm_head;  // [V, H]
+
+  // Binds model.embed_tokens, model.layers.i.*, model.norm and lm_head; declares the per-layer
+  // `rotary_emb.inv_freq` buffers ignored (the tables are recomputed, as the reference does).
+  static LlamaWeights bind(WeightBinder& binder, const LlamaOptions& options);
+};
+
+class LlamaModel {
+ public:
+  // `weights` must have the shapes `options` implies (LlamaWeights::bind checks them).
+  LlamaModel(const LlamaOptions& options, LlamaWeights weights);
+  static LlamaModel bind(WeightBinder& binder, const LlamaOptions& options) {
+    return LlamaModel(options, LlamaWeights::bind(binder, options));
+  }
+
+  const LlamaOptions& options() const { return options_; }
+  at::Device device() const { return weights_.embed_tokens.device(); }
+  at::ScalarType dtype() const { return weights_.embed_tokens.scalar_type(); }
+
+  // A cache for up to `capacity` positions (<= max_position_embeddings).
+  KvCache make_cache(int64_t capacity) const;
+
+  // ids [T] int64 on any device -> [T, H]. Ids must lie in [0, V) (checked by the caller when they
+  // come from a user: see multimodal.h).
+  at::Tensor embed(const at::Tensor& ids) const;
+  // embeds [1, T, H] for positions [cache.length(), cache.length() + T) -> post-norm hidden states
+  // [1, T, H]; their keys/values are appended to the cache. Causal over the cached prefix and itself.
+  at::Tensor forward(const at::Tensor& embeds, KvCache& cache) const;
+  // hidden [..., H] -> logits [..., V] in the model dtype (LLaVA does not upcast them).
+  at::Tensor logits(const at::Tensor& hidden) const;
+
+ private:
+  at::Tensor attention(const LlamaLayerWeights& layer, int64_t index, const at::Tensor& x, KvCache& cache) const;
+
+  LlamaOptions options_;
+  LlamaWeights weights_;
+  RotaryEmbedding rotary_;
+};
+
+}  // namespace lisa::models

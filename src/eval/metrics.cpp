@@ -1,0 +1,58 @@
+#include "lisa/eval/metrics.h"
+
+#include "lisa/error.h"
+#include "lisa/eval/ground_truth.h"
+
+namespace lisa::eval {
+
+Overlap overlap(const cv::Mat& prediction, const cv::Mat& ground_truth) {
+  if (prediction.type() != CV_8UC1 || ground_truth.type() != CV_8UC1 ||
+      prediction.size() != ground_truth.size()) {
+    throw Error("IoU: prediction " + std::to_string(prediction.cols) + "x" +
+                std::to_string(prediction.rows) + " and ground truth " +
+                std::to_string(ground_truth.cols) + "x" + std::to_string(ground_truth.rows) +
+                " must be single-channel 8-bit masks of the same size");
+  }
+  int64_t intersection = 0, predicted = 0, target = 0;
+  for (int y = 0; y < prediction.rows; ++y) {
+    const uint8_t* p = prediction.ptr<uint8_t>(y);
+    const uint8_t* g = ground_truth.ptr<uint8_t>(y);
+    for (int x = 0; x < prediction.cols; ++x) {
+      if (g[x] == kIgnoreValue) continue;
+      const bool is_target = g[x] == kTargetValue;
+      predicted += p[x] != 0;
+      target += is_target;
+      intersection += p[x] != 0 && is_target;
+    }
+  }
+  return {intersection, predicted + target - intersection};
+}
+
+double image_iou(const Overlap& overlap) {
+  if (overlap.union_area == 0) return 1.0;
+  return static_cast<double>(overlap.intersection) / (static_cast<double>(overlap.union_area) + 1e-5);
+}
+
+Scores score(const std::vector<ImageResult>& results) {
+  Scores scores;
+  scores.n_images = static_cast<int64_t>(results.size());
+  if (results.empty()) return scores;
+  double iou_sum = 0;
+  int64_t intersection = 0, union_area = 0;
+  for (const ImageResult& r : results) {
+    iou_sum += image_iou(r.overlap);
+    intersection += r.overlap.intersection;
+    union_area += r.overlap.union_area;
+  }
+  scores.giou = iou_sum / static_cast<double>(results.size());
+  scores.ciou = union_area == 0 ? 0.0 : static_cast<double>(intersection) / static_cast<double>(union_area);
+  return scores;
+}
+
+SplitScores score_by_query_kind(const std::vector<ImageResult>& results) {
+  std::vector<ImageResult> short_query, long_query;
+  for (const ImageResult& r : results) (r.is_sentence ? long_query : short_query).push_back(r);
+  return {score(results), score(short_query), score(long_query)};
+}
+
+}  // namespace lisa::eval

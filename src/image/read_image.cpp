@@ -1,0 +1,69 @@
+#include "lisa/image/read_image.h"
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "image/image_probe.h"
+#include "lisa/error.h"
+
+namespace lisa::image {
+
+namespace {
+
+std::vector<uint8_t> read_file(const std::filesystem::path& path, const ReadImageOptions& options) {
+  const std::string name = path.string();
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) throw Error(name + ": no such file");
+  if (!std::filesystem::is_regular_file(status)) throw Error(name + ": not a regular file");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw Error(name + ": cannot read the file size (" + ec.message() + ")");
+  if (size == 0) throw Error(name + ": empty file (0 bytes), not an image");
+  // OpenCV takes the encoded bytes as one row of a cv::Mat, whose width is an int.
+  const auto limit = std::min<uintmax_t>(options.max_file_bytes, std::numeric_limits<int>::max());
+  if (size > limit)
+    throw Error(name + ": file of " + std::to_string(size) + " bytes is larger than the limit of " +
+                std::to_string(limit) + " bytes");
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> bytes(size);
+  if (!in || !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
+    throw Error(name + ": cannot read the file");
+  return bytes;
+}
+
+}  // namespace
+
+Image read_image(const std::filesystem::path& path, const ReadImageOptions& options) {
+  const std::string name = path.string();
+  std::vector<uint8_t> bytes = read_file(path, options);
+  const ImageHeader header = probe_image(bytes, name);
+  if (header.width > options.max_pixels / header.height)  // width * height could overflow
+    throw Error(name + ": " + format_name(header.format) + " of " + std::to_string(header.width) + "x" +
+                std::to_string(header.height) + " pixels is larger than the limit of " +
+                std::to_string(options.max_pixels) + " pixels");
+
+  // imdecode of the bytes is what imread does after opening the file (same EXIF handling);
+  // they differ only on truncated JPEGs, which probe_image has already refused.
+  cv::Mat bgr;
+  try {
+    bgr = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, bytes.data()), cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    throw Error(name + ": OpenCV failed to decode this " + format_name(header.format) + " (" + e.what() + ")");
+  }
+  if (bgr.empty() || bgr.type() != CV_8UC3)
+    throw Error(name + ": OpenCV could not decode this " + std::string(format_name(header.format)) +
+                " (corrupt or unsupported data)");
+  Image rgb(ImageSize{bgr.rows, bgr.cols});
+  cv::Mat rgb_view(bgr.rows, bgr.cols, CV_8UC3, rgb.data());
+  cv::cvtColor(bgr, rgb_view, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+
+}  // namespace lisa::image

@@ -1,0 +1,59 @@
+#include "lisa/models/generation.h"
+
+#include <algorithm>
+#include <string>
+
+#include "lisa/error.h"
+
+namespace lisa::models {
+
+namespace {
+// Rows of `hidden` [1, T, H] that predict the [SEG] ids of `sequence` -> [n, H].
+at::Tensor seg_rows(const at::Tensor& hidden, const MultimodalSequence& sequence, int64_t seg_token_id) {
+  std::vector<int64_t> rows;
+  for (size_t k = 1; k < sequence.ids.size(); ++k)
+    if (sequence.ids[k] == seg_token_id) rows.push_back(sequence.predicting_row(k));
+  return hidden[0].index_select(0, at::tensor(rows, at::kLong).to(hidden.device()));
+}
+}  // namespace
+
+GreedyResult generate_greedy(const LlamaModel& model, KvCache& cache, const MultimodalSequence& prompt,
+                             const GreedyOptions& options) {
+  if (options.max_new_tokens < 1)
+    throw Error("generation: max_new_tokens must be at least 1, got " + std::to_string(options.max_new_tokens));
+  const int64_t needed = cache.length() + prompt.embeds.size(1) + options.max_new_tokens - 1;
+  if (needed > cache.capacity())
+    throw Error("generation: prompt of " + std::to_string(prompt.embeds.size(1)) + " positions after " +
+                std::to_string(cache.length()) + " cached ones plus " + std::to_string(options.max_new_tokens) +
+                " new tokens need a context of " + std::to_string(needed) + ", the KV cache holds " +
+                std::to_string(cache.capacity()));
+  auto is_eos = [&](int64_t token) {
+    return std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(), token) != options.eos_token_ids.end();
+  };
+
+  const at::Tensor prefill = model.forward(prompt.embeds, cache);  // [1, T, H]
+  std::vector<at::Tensor> seg_hidden{seg_rows(prefill, prompt, options.seg_token_id)};
+  at::Tensor last = prefill[0][-1];  // [H]: predicts the next token
+  at::Tensor logits = model.logits(last);
+
+  GreedyResult result;
+  result.prefill_logits = logits;
+  while (true) {
+    const at::Tensor next = logits.argmax();  // stays on the device: the embedding lookup reads it there
+    const int64_t token = next.item<int64_t>();
+    result.tokens.push_back(token);
+    if (token == options.seg_token_id) seg_hidden.push_back(last.unsqueeze(0));
+    if (is_eos(token) || static_cast<int64_t>(result.tokens.size()) == options.max_new_tokens) break;
+    last = model.forward(model.embed(next.view({1})).unsqueeze(0), cache)[0][0];
+    logits = model.logits(last);
+  }
+  result.seg_hidden = at::cat(seg_hidden);
+  return result;
+}
+
+at::Tensor teacher_forced_seg_hidden(const LlamaModel& model, KvCache& cache, const MultimodalSequence& sequence,
+                                     int64_t seg_token_id) {
+  return seg_rows(model.forward(sequence.embeds, cache), sequence, seg_token_id);
+}
+
+}  // namespace lisa::models

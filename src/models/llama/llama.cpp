@@ -1,0 +1,120 @@
+#include "lisa/models/llama.h"
+
+#include <string>
+
+#include "lisa/error.h"
+#include "lisa/models/rms_norm.h"
+
+namespace lisa::models {
+
+void LlamaOptions::validate() const {
+  auto fail = [](const std::string& what) { throw Error("LLaMA config: " + what); };
+  if (vocab_size <= 0 || hidden_size <= 0 || intermediate_size <= 0 || num_layers <= 0 || num_heads <= 0 ||
+      num_kv_heads <= 0 || max_position_embeddings <= 0)
+    fail("vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, "
+         "num_key_value_heads and max_position_embeddings must all be positive");
+  if (hidden_size % num_heads != 0)
+    fail("hidden_size " + std::to_string(hidden_size) + " is not divisible by num_attention_heads " +
+         std::to_string(num_heads));
+  if (head_dim() % 2 != 0) fail("head dimension " + std::to_string(head_dim()) + " is odd; rotary needs pairs");
+  if (num_heads % num_kv_heads != 0)
+    fail("num_attention_heads " + std::to_string(num_heads) + " is not a multiple of num_key_value_heads " +
+         std::to_string(num_kv_heads));
+  if (!(rms_norm_eps > 0.0) || !(rope_theta > 0.0)) fail("rms_norm_eps and rope_theta must be positive");
+}
+
+LlamaWeights LlamaWeights::bind(WeightBinder& binder, const LlamaOptions& options) {
+  options.validate();
+  const int64_t H = options.hidden_size, F = options.intermediate_size, V = options.vocab_size;
+  const int64_t q_rows = options.num_heads * options.head_dim(), kv_rows = options.num_kv_heads * options.head_dim();
+  WeightScope model(binder, "model.");
+  LlamaWeights weights;
+  weights.embed_tokens = model.bind("embed_tokens.weight", {V, H});
+  for (int64_t i = 0; i < options.num_layers; ++i) {
+    const WeightScope layer = model.sub("layers." + std::to_string(i));
+    LlamaLayerWeights w;
+    w.input_layernorm = layer.bind("input_layernorm.weight", {H});
+    w.q_proj = layer.bind("self_attn.q_proj.weight", {q_rows, H});
+    w.k_proj = layer.bind("self_attn.k_proj.weight", {kv_rows, H});
+    w.v_proj = layer.bind("self_attn.v_proj.weight", {kv_rows, H});
+    w.o_proj = layer.bind("self_attn.o_proj.weight", {H, q_rows});
+    w.post_attention_layernorm = layer.bind("post_attention_layernorm.weight", {H});
+    w.gate_proj = layer.bind("mlp.gate_proj.weight", {F, H});
+    w.up_proj = layer.bind("mlp.up_proj.weight", {F, H});
+    w.down_proj = layer.bind("mlp.down_proj.weight", {H, F});
+    weights.layers.push_back(std::move(w));
+  }
+  weights.norm = model.bind("norm.weight", {H});
+  weights.lm_head = binder.bind("lm_head.weight", {V, H});
+  binder.ignore_suffix(".self_attn.rotary_emb.inv_freq");
+  return weights;
+}
+
+LlamaModel::LlamaModel(const LlamaOptions& options, LlamaWeights weights)
+    : options_(options), weights_(std::move(weights)) {
+  options_.validate();
+  rotary_ = RotaryEmbedding(options_.head_dim(), options_.max_position_embeddings, options_.rope_theta, device(),
+                            dtype());
+}
+
+KvCache LlamaModel::make_cache(int64_t capacity) const {
+  if (capacity > options_.max_position_embeddings)
+    throw Error("LLaMA: a context of " + std::to_string(capacity) + " positions exceeds max_position_embeddings " +
+                std::to_string(options_.max_position_embeddings));
+  return KvCache(options_.num_layers, options_.num_kv_heads, capacity, options_.head_dim(), device(), dtype());
+}
+
+at::Tensor LlamaModel::embed(const at::Tensor& ids) const {
+  return at::embedding(weights_.embed_tokens, ids.to(device(), at::kLong));
+}
+
+at::Tensor LlamaModel::logits(const at::Tensor& hidden) const { return at::linear(hidden, weights_.lm_head); }
+
+at::Tensor LlamaModel::attention(const LlamaLayerWeights& layer, int64_t index, const at::Tensor& x,
+                                 KvCache& cache) const {
+  const int64_t length = x.size(1), start = cache.length(), end = start + length;
+  const int64_t head_dim = options_.head_dim();
+  auto split_heads = [&](const at::Tensor& t, int64_t heads) {
+    return t.view({1, length, heads, head_dim}).transpose(1, 2);  // [1, heads, T, D]
+  };
+  const at::Tensor q = rotary_.apply(split_heads(at::linear(x, layer.q_proj), options_.num_heads), start);
+  const at::Tensor k = rotary_.apply(split_heads(at::linear(x, layer.k_proj), options_.num_kv_heads), start);
+  cache.write(index, k, split_heads(at::linear(x, layer.v_proj), options_.num_kv_heads));
+
+  // Causal: query i (position start + i) sees keys [0, start + i]. A single query sees everything
+  // cached; a block starting at 0 is SDPA's top-left causal case; otherwise an explicit mask.
+  std::optional<at::Tensor> mask;
+  bool is_causal = false;
+  if (length > 1 && start == 0) {
+    is_causal = true;
+  } else if (length > 1) {
+    const auto on_device = at::TensorOptions(device()).dtype(at::kLong);
+    mask = at::arange(end, on_device).unsqueeze(0) <= at::arange(start, end, on_device).unsqueeze(1);  // [T, S]
+  }
+  const at::Tensor context =
+      at::scaled_dot_product_attention(q, cache.keys(index, end), cache.values(index, end), mask, 0.0, is_causal,
+                                       std::nullopt, /*enable_gqa=*/options_.num_kv_heads != options_.num_heads);
+  return at::linear(context.transpose(1, 2).reshape({1, length, options_.hidden_size}), layer.o_proj);
+}
+
+at::Tensor LlamaModel::forward(const at::Tensor& embeds, KvCache& cache) const {
+  if (embeds.dim() != 3 || embeds.size(0) != 1 || embeds.size(2) != options_.hidden_size || embeds.size(1) == 0)
+    throw Error("LLaMA: input embeddings have shape " + std::string(c10::str(embeds.sizes())) + ", expected [1, T, " +
+                std::to_string(options_.hidden_size) + "] with T > 0");
+  const int64_t length = embeds.size(1);
+  if (cache.length() + length > cache.capacity())
+    throw Error("LLaMA: " + std::to_string(cache.length()) + " cached + " + std::to_string(length) +
+                " new positions exceed the KV cache capacity of " + std::to_string(cache.capacity()));
+  const double eps = options_.rms_norm_eps;
+  at::Tensor x = embeds.to(device(), dtype());
+  for (size_t i = 0; i < weights_.layers.size(); ++i) {
+    const LlamaLayerWeights& layer = weights_.layers[i];
+    x = x + attention(layer, static_cast<int64_t>(i), rms_norm(x, layer.input_layernorm, eps), cache);
+    const at::Tensor h = rms_norm(x, layer.post_attention_layernorm, eps);
+    x = x + at::linear(at::silu(at::linear(h, layer.gate_proj)) * at::linear(h, layer.up_proj), layer.down_proj);
+  }
+  cache.advance(length);
+  return rms_norm(x, weights_.norm, eps);
+}
+
+}  // namespace lisa::models

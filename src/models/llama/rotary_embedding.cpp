@@ -1,0 +1,32 @@
+#include "lisa/models/rotary_embedding.h"
+
+#include <string>
+
+#include "lisa/error.h"
+
+namespace lisa::models {
+
+RotaryEmbedding::RotaryEmbedding(int64_t head_dim, int64_t max_positions, double theta, at::Device device,
+                                 at::ScalarType dtype) {
+  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  // inv_freq = 1 / theta^(2i / D), i < D/2, in float32 as the reference buffer is.
+  const at::Tensor exponents = at::arange(0, head_dim, 2, f32) / static_cast<double>(head_dim);
+  const at::Tensor inv_freq = at::reciprocal(at::pow(theta, exponents));
+  const at::Tensor freqs = at::outer(at::arange(max_positions, f32), inv_freq);  // [P, D/2]
+  const at::Tensor angles = at::cat({freqs, freqs}, -1);                         // [P, D]
+  cos_ = angles.cos().to(device, dtype);
+  sin_ = angles.sin().to(device, dtype);
+}
+
+at::Tensor RotaryEmbedding::apply(const at::Tensor& x, int64_t start) const {
+  const int64_t length = x.size(2), half = x.size(3) / 2;
+  if (start < 0 || start + length > max_positions())
+    throw Error("rotary embedding: positions [" + std::to_string(start) + ", " + std::to_string(start + length) +
+                ") exceed max_position_embeddings " + std::to_string(max_positions()));
+  const at::Tensor cos = cos_.slice(0, start, start + length);  // [T, D], broadcast over [B, heads]
+  const at::Tensor sin = sin_.slice(0, start, start + length);
+  const at::Tensor rotated_half = at::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
+  return x * cos + rotated_half * sin;
+}
+
+}  // namespace lisa::models

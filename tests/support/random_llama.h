@@ -1,0 +1,14 @@
+#pragma once
+// A small LLaMA with random weights, for tests that need a model but no checkpoint.
+#include <ATen/ATen.h>
+
+#include "lisa/models/llama.h"
+
+namespace lisa::testing {
+
+// V 40, H 32, F 48, 2 layers, 4 heads, `kv_heads` key/value heads, 64 positions; fp32 on the CPU,
+// weights drawn from a generator seeded with `seed`.
+models::LlamaOptions random_llama_options(int64_t kv_heads = 4);
+models::LlamaWeights random_llama_weights(const models::LlamaOptions& options, uint64_t seed);
+
+}  // namespace lisa::testing
