@@ -47,6 +47,8 @@ CHAT_CASES = [
     ("coins_strip", "coins_strip.png", "llava_v1", "Describe the image in one sentence."),
     ("ihc_odd", "ihc_odd.jpg", "llava_v1",
      "Segment the brownish café-coloured  stains — déjà vu 🙂\tplease."),
+    # evaluate() looks for [SEG] in the whole output sequence, the prompt included.
+    ("seg_in_prompt", "chelsea_small.png", "llava_v1", "Answer like this: the cat is [SEG]."),
 ]
 
 GENERATED_DIRS = ("models", "images", "tokenizer", "chat", "eval", "reasonseg")
@@ -193,6 +195,7 @@ def main():
                    f"text={meta['text'][-120:]!r}")
 
     cases, expected = reference_runs.run_reasonseg_validation(lisa, tokenizer, clip_dir, out, stems)
+    prompts += [meta["prompt"] for _, meta, _, _, _ in cases]
     (out / "reasonseg" / "gt").mkdir(parents=True, exist_ok=True)
     for stem, meta, tensors, masks, gt_mask in cases:
         reference_runs.write_case(out / "eval" / stem, meta, tensors, masks)

@@ -4,7 +4,6 @@ Intermediates are read with forward hooks on the reference modules; nothing of t
 model is re-implemented here."""
 
 import hashlib
-import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -13,10 +12,13 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
+from tiny_tokenizer import golden_json
+
 # Strides of the sampled tensors (see README, "Size budget").
+CLIP_PIXELS_STRIDE = 8
+SAM_PIXELS_STRIDE = 16
 SAM_EMBEDDING_STRIDE = 8
 LOW_RES_MASK_STRIDE = 4
-SAM_PIXELS_STRIDE = 8
 
 
 class Recorder:
@@ -89,12 +91,38 @@ def seg_rows(record, seg_mask):
     return seg_hidden, seg_embeddings
 
 
+def sha256_hex(array):
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def input_tensors(clip_pixels, sam_pixels_uint8):
+    """The two model inputs, as exact hashes plus small strided samples (for
+    diagnostics): the full arrays (0.6 MB and up to 3 MB per case) do not fit the
+    repository budget, and an engine whose preprocessing is bit-exact recomputes them
+    from the image and checks them against the hashes (tests/support/golden.h)."""
+    clip = clip_pixels.float().contiguous().numpy()
+    assert clip.shape == (1, 3, 224, 224) and clip.dtype.byteorder in "=<"
+    c, p = CLIP_PIXELS_STRIDE, SAM_PIXELS_STRIDE
+    meta = {
+        "clip_pixels_sha256": sha256_hex(clip),
+        "sam_pixels_uint8_sha256": sha256_hex(sam_pixels_uint8),
+        "clip_pixels_stride": c,
+        "sam_pixels_stride": p,
+    }
+    tensors = {
+        "clip_pixels_sample": torch.from_numpy(np.ascontiguousarray(clip[:, :, ::c, ::c])),
+        "sam_pixels_uint8_sample": torch.from_numpy(np.ascontiguousarray(sam_pixels_uint8[::p, ::p])),
+    }
+    return meta, tensors
+
+
 def model_tensors(record, prefill_logits, seg_hidden, seg_embeddings):
     """What every case keeps of the model's computation."""
     (image_embeddings,) = record["image_embeddings"]
     ((low_res, iou),) = record["mask_decoder"]
     e, m = SAM_EMBEDDING_STRIDE, LOW_RES_MASK_STRIDE
     return {
+        "clip_features": record["clip_features"][0][0].contiguous(),
         "prefill_logits": prefill_logits.contiguous(),
         "seg_hidden": seg_hidden.contiguous(),
         "seg_embeddings": seg_embeddings.contiguous(),
@@ -111,24 +139,23 @@ def sampling_meta():
     }
 
 
-class CropRecorder:
-    """Keeps the CLIP processor's center-crop output: the uint8 224x224 image that
-    rescale and normalize turn into pixel_values."""
+class ResultRecorder:
+    """Keeps what `obj.method` returns while installed (on the instance only)."""
 
-    def __init__(self, processor):
-        self.processor = processor
-        self.crops = []
-        original = processor.center_crop
+    def __init__(self, obj, method):
+        self.obj, self.method = obj, method
+        self.results = []
+        original = getattr(obj, method)
 
-        def center_crop(*args, **kwargs):
+        def wrapper(*args, **kwargs):
             out = original(*args, **kwargs)
-            self.crops.append(out)
+            self.results.append(out)
             return out
 
-        processor.center_crop = center_crop
+        setattr(obj, method, wrapper)
 
     def close(self):
-        del self.processor.center_crop
+        delattr(self.obj, self.method)
 
 
 def write_case(case_dir, meta, tensors, pred_masks):
@@ -142,7 +169,7 @@ def write_case(case_dir, meta, tensors, pred_masks):
         mask_names.append(name)
     save_file(tensors, str(case_dir / "tensors.safetensors"))
     meta = dict(meta, tensors="tensors.safetensors", masks=mask_names)
-    (case_dir / "case.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (case_dir / "case.json").write_text(golden_json(meta), encoding="utf-8")
 
 
 def run_chat_case(model, tokenizer, clip_processor, golden_root, image_rel, user_text, conv_type, max_new_tokens):
@@ -165,13 +192,7 @@ def run_chat_case(model, tokenizer, clip_processor, golden_root, image_rel, user
     image_np = cv2.imread(str(Path(golden_root) / image_rel))
     image_np = cv2.cvtColor(image_np, cv2.COLOR_BGR2RGB)
     original_size = image_np.shape[:2]
-    crops = CropRecorder(clip_processor)
-    try:
-        image_clip = clip_processor.preprocess(image_np, return_tensors="pt")["pixel_values"][0].unsqueeze(0).float()
-    finally:
-        crops.close()
-    (clip_crop,) = crops.crops
-    assert clip_crop.dtype == np.uint8 and clip_crop.shape == (224, 224, 3), clip_crop.shape
+    image_clip = clip_processor.preprocess(image_np, return_tensors="pt")["pixel_values"][0].unsqueeze(0).float()
     sam_uint8 = ResizeLongestSide(1024).apply_image(image_np)
     resize = sam_uint8.shape[:2]
     image = chat.preprocess(torch.from_numpy(sam_uint8).permute(2, 0, 1).contiguous()).unsqueeze(0).float()
@@ -213,17 +234,11 @@ def run_chat_case(model, tokenizer, clip_processor, golden_root, image_rel, user
         "text": text,
         "seg_count": int(seg_embeddings.shape[0]),
         "greedy_min_margin": greedy_min_margin(record["last_logits"]),
-        "sam_pixels_stride": SAM_PIXELS_STRIDE,
-        "sam_pixels_uint8_sha256": hashlib.sha256(np.ascontiguousarray(sam_uint8).tobytes()).hexdigest(),
         **sampling_meta(),
     }
-    p = SAM_PIXELS_STRIDE
-    tensors = {
-        "clip_pixels_uint8": torch.from_numpy(np.ascontiguousarray(clip_crop)),
-        "sam_pixels_uint8_sample": torch.from_numpy(np.ascontiguousarray(sam_uint8[::p, ::p])),
-        "clip_features": record["clip_features"][0][0].contiguous(),
-        **model_tensors(record, record["last_logits"][0], seg_hidden, seg_embeddings),
-    }
+    input_meta, tensors = input_tensors(image_clip, sam_uint8)
+    meta.update(input_meta)
+    tensors.update(model_tensors(record, record["last_logits"][0], seg_hidden, seg_embeddings))
     return meta, tensors, pred_masks[0]
 
 
@@ -274,9 +289,14 @@ def run_reasonseg_validation(model, tokenizer, clip_dir, golden_root, stems):
         dataset = ValDataset(base, tokenizer, str(clip_dir), "ReasonSeg|val", image_size=1024)
         dataset.images = sorted(dataset.images)  # glob order is not defined
         assert [Path(p).stem for p in dataset.images] == list(stems)
+        resized = ResultRecorder(dataset.transform, "apply_image")
+        try:
+            items = [dataset[i] for i in range(len(dataset))]
+        finally:
+            resized.close()
         batches = [
-            collate_fn([dataset[i]], tokenizer=tokenizer, conv_type="llava_v1", use_mm_start_end=True, local_rank=0)
-            for i in range(len(dataset))
+            collate_fn([item], tokenizer=tokenizer, conv_type="llava_v1", use_mm_start_end=True, local_rank=0)
+            for item in items
         ]
 
         recorder = Recorder(model, per_top_call=True)
@@ -290,7 +310,7 @@ def run_reasonseg_validation(model, tokenizer, clip_dir, golden_root, stems):
             recorder.close()
 
     cases, per_image = [], []
-    for stem, batch, record in zip(stems, batches, recorder.records):
+    for stem, batch, record, sam_uint8 in zip(stems, batches, recorder.records, resized.results):
         ((kwargs, output),) = record["top"]
         input_ids = batch["input_ids"]
         seg_mask = input_ids[:, 1:] == model.seg_token_idx
@@ -329,7 +349,9 @@ def run_reasonseg_validation(model, tokenizer, clip_dir, golden_root, stems):
             "seg_count": int(seg_embeddings.shape[0]),
             **sampling_meta(),
         }
-        tensors = model_tensors(record, record["last_logits"][0], seg_hidden, seg_embeddings)
+        input_meta, tensors = input_tensors(batch["images_clip"], sam_uint8)
+        meta.update(input_meta)
+        tensors.update(model_tensors(record, record["last_logits"][0], seg_hidden, seg_embeddings))
         cases.append((stem, meta, tensors, pred_masks, gt_mask))
 
     expected = {

@@ -155,8 +155,21 @@ _DECODE_EXTRA_IDS = [
 ]
 
 
+def _generated_texts():
+    """Systematic variations: numbers, spacing around words and punctuation, case."""
+    texts = []
+    for n in [0, 1, 9, 10, 11, 99, 100, 101, 255, 256, 1000, 1024, 65535, 123456789]:
+        texts += [str(n), f" {n}", f"{n} ", f"x{n}", f"{n}px", f"-{n}", f"{n}.5", f"#{n}"]
+    for word in ["cat", "Cat", "CAT", "coffee", "segmentation", "mask", "the", "image", "Please", "ASSISTANT"]:
+        texts += [word, f" {word}", f"{word} ", f"  {word}", f"{word}\n", f"\n{word}", f"{word}.", f"{word},{word}",
+                  f"{word}?", f"({word})", f"{word}'s", f"{word}-{word}"]
+    for i, obj in enumerate(_OBJECTS):
+        texts.append(f"Where is the {obj}?{' ' * (i % 3)}")
+    return texts
+
+
 def encode_texts(prompts, special):
-    texts = list(_ENCODE_TEXTS)
+    texts = list(_ENCODE_TEXTS) + _generated_texts()
     for token in ["[SEG]", special["im_start"], special["im_end"]]:
         texts += [template.format(t=token) for template in _ADDED_TOKEN_TEMPLATES]
     texts += [
@@ -207,5 +220,22 @@ def tokenizer_cases(tokenizer, prompts, special, seg_token_id):
     }
 
 
+def _compact(value):
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def golden_json(obj):
+    """Top-level keys one per line; a list of records one record per line; everything
+    else on one line. Keeps the files small and their diffs readable."""
+    lines = []
+    for key, value in obj.items():
+        if isinstance(value, list) and value and isinstance(value[0], (dict, list)):
+            body = ",\n".join("  " + _compact(item) for item in value)
+            lines.append(f" {_compact(key)}: [\n{body}\n ]")
+        else:
+            lines.append(f" {_compact(key)}: {_compact(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def write_json(path, obj):
-    Path(path).write_text(json.dumps(obj, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    Path(path).write_text(golden_json(obj), encoding="utf-8")

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "lisa/error.h"
 #include "lisa/image/read_image.h"
+#include "lisa/pipeline/engine.h"
 #include "lisa/pipeline/session.h"
 #include "lisa/render/mask_files.h"
 #include "lisa/render/mask_image.h"

@@ -24,9 +24,9 @@ struct Edge {
 // Draws the outline of edge a -> b and returns its fill edge, or false for a horizontal edge.
 // The fill edge is the line through two reference points, followed over the edge's own rows:
 //  - an edge inside the image: its end points, shifted right by half a pixel;
-//  - an edge whose outline is clipped to a non-horizontal piece: the ends of that piece (so the
-//    fill meets the drawn outline), not shifted;
-//  - an edge clipped to a horizontal piece or to nothing: its end points, not shifted.
+//  - an edge reaching outside: the points cv::clipLine leaves (the ends of the visible piece, so
+//    the fill meets the drawn outline; partly moved points when it misses the image), unless
+//    they lie on one row — then its own end points; in both cases not shifted.
 bool trace_edge(cv::Mat& img, cv::Point a, cv::Point b, uint8_t value, Edge& edge) {
   cv::line(img, a, b, cv::Scalar(value), 1, cv::LINE_8);
   if (a.y == b.y) return false;

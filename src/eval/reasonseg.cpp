@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "eval/python_text.h"
+#include "eval/cp1252.h"
 #include "lisa/error.h"
 
 namespace lisa::eval {
@@ -115,13 +115,6 @@ ReasonSegAnnotation read_reasonseg_json(const std::filesystem::path& json_path) 
   if (!shapes.is_array()) fail(json_path, "\"shapes\" is not a list");
   for (size_t i = 0; i < shapes.size(); ++i) annotation.shapes.push_back(parse_shape(shapes[i], json_path, i));
   return annotation;
-}
-
-std::string reasonseg_user_message(const ReasonSegAnnotation& annotation) {
-  if (annotation.texts.empty()) throw Error("ReasonSeg annotation has an empty \"text\" list");
-  const std::string text = python_strip(annotation.texts.front());
-  if (annotation.is_sentence) return "<image>\n " + text + " Please output segmentation mask.";
-  return "<image>\n What is " + text + " in this image? Please output segmentation mask.";
 }
 
 }  // namespace lisa::eval

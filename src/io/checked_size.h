@@ -1,10 +1,11 @@
 #pragma once
 // Overflow-checked size arithmetic for sizes read from untrusted files.
 #include <c10/core/ScalarType.h>
+#include <c10/util/ArrayRef.h>
 
 #include <cstdint>
 #include <optional>
-#include <vector>
+
 
 namespace lisa::io {
 
@@ -22,7 +23,7 @@ inline std::optional<uint64_t> checked_add(uint64_t a, uint64_t b) {
 
 // Element count of `shape`, or nullopt for a negative dimension or an overflowing product
 // (the count must also fit int64_t, the type ATen sizes use).
-inline std::optional<uint64_t> checked_numel(const std::vector<int64_t>& shape) {
+inline std::optional<uint64_t> checked_numel(c10::ArrayRef<int64_t> shape) {
   uint64_t numel = 1;
   for (int64_t dim : shape) {
     if (dim < 0) return std::nullopt;
@@ -33,7 +34,7 @@ inline std::optional<uint64_t> checked_numel(const std::vector<int64_t>& shape) 
   return numel;
 }
 
-inline std::optional<uint64_t> checked_nbytes(const std::vector<int64_t>& shape, c10::ScalarType dtype) {
+inline std::optional<uint64_t> checked_nbytes(c10::ArrayRef<int64_t> shape, c10::ScalarType dtype) {
   auto numel = checked_numel(shape);
   if (!numel) return std::nullopt;
   return checked_mul(*numel, c10::elementSize(dtype));

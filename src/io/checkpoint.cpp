@@ -6,6 +6,7 @@
 #include <map>
 
 #include "io/checked_size.h"
+#include "io/cpu_memory.h"
 #include "io/safetensors_file.h"
 #include "io/shard_index.h"
 #include "io/torch_zip_file.h"
@@ -61,6 +62,12 @@ struct Checkpoint::Impl {
   std::string format;
   std::vector<std::unique_ptr<TensorFile>> files;
   std::map<std::string, std::pair<const TensorInfo*, const TensorFile*>> tensors;
+
+  const std::pair<const TensorInfo*, const TensorFile*>& find(const std::string& name) const {
+    auto found = tensors.find(name);
+    if (found == tensors.end()) throw Error(path.string() + ": no tensor named '" + name + "'");
+    return found->second;
+  }
 
   void add(OpenedFile opened) {
     if (files.empty()) format = opened.format;
@@ -126,22 +133,31 @@ std::vector<std::string> Checkpoint::names() const {
 
 bool Checkpoint::contains(const std::string& name) const { return impl_->tensors.count(name) > 0; }
 
-const TensorInfo& Checkpoint::info(const std::string& name) const {
-  auto found = impl_->tensors.find(name);
-  if (found == impl_->tensors.end()) throw Error(impl_->path.string() + ": no tensor named '" + name + "'");
-  return *found->second.first;
+const TensorInfo& Checkpoint::info(const std::string& name) const { return *impl_->find(name).first; }
+
+namespace {
+at::Tensor owned_copy(const at::Tensor& stored, at::ScalarType dtype) {
+  prefault(stored);
+  auto copy = empty_cpu_tensor(stored.sizes(), dtype);
+  copy.copy_(stored);
+  return copy;
 }
+}  // namespace
 
 at::Tensor Checkpoint::load(const std::string& name, at::Device device, std::optional<at::ScalarType> dtype) const {
-  const auto& stored = info(name);
-  at::Tensor tensor = impl_->tensors.at(name).second->read(name);
-  const auto target = dtype.value_or(stored.dtype);
-  // On an accelerator the conversion runs there, after the (smaller or equal) stored bytes moved.
+  const auto& [info, file] = impl_->find(name);
+  const at::Tensor stored = file->read(name);
+  const auto target = dtype.value_or(info->dtype);
   if (device.is_cpu())
-    tensor = tensor.to(target);
-  else
-    tensor = tensor.to(device).to(target);
-  return tensor.contiguous();
+    return target == info->dtype && stored.is_contiguous() ? stored : owned_copy(stored, target);
+  // On an accelerator the conversion runs there, after the (smaller or equal) stored bytes moved.
+  prefault(stored);
+  return stored.to(device).to(target).contiguous();
+}
+
+at::Tensor Checkpoint::load_copy(const std::string& name, std::optional<at::ScalarType> dtype) const {
+  const auto& [info, file] = impl_->find(name);
+  return owned_copy(file->read(name), dtype.value_or(info->dtype));
 }
 
 }  // namespace lisa::io

@@ -1,7 +1,9 @@
 #include "lisa/io/checkpoint_summary.h"
 
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -176,6 +178,30 @@ CheckpointSummary summarize_checkpoint(const Checkpoint& checkpoint, const std::
   add_config(summary, dir);
   summary.added_tokens = read_added_tokens(dir);
   return summary;
+}
+
+namespace {
+double process_cpu_seconds() {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+}  // namespace
+
+LoadReport read_every_tensor(const Checkpoint& checkpoint) {
+  LoadReport report;
+  std::vector<at::Tensor> held;
+  const double cpu_start = process_cpu_seconds();
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& name : checkpoint.names()) {
+    held.push_back(checkpoint.load_copy(name));
+    report.tensors += 1;
+    report.bytes += held.back().nbytes();
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.cpu_seconds = process_cpu_seconds() - cpu_start;
+  return report;
 }
 
 std::string render_summary(const CheckpointSummary& s) {

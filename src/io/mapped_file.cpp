@@ -56,13 +56,4 @@ at::Tensor MappedFile::tensor(uint64_t offset, int64_t numel, at::ScalarType dty
       data_ + offset, {numel}, [keep_alive](void*) {}, at::TensorOptions().dtype(dtype));
 }
 
-void MappedFile::will_read(uint64_t offset, uint64_t length) const {
-  if (!data_ || length == 0) return;
-  const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  const uint64_t begin = offset / page * page;
-  // Advice values are not flags: give each on its own.
-  ::madvise(data_ + begin, offset + length - begin, MADV_SEQUENTIAL);
-  ::madvise(data_ + begin, offset + length - begin, MADV_WILLNEED);
-}
-
 }  // namespace lisa::io

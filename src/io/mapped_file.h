@@ -24,8 +24,6 @@ class MappedFile : public std::enable_shared_from_this<MappedFile> {
   // A CPU tensor viewing `numel` elements of `dtype` starting at byte `offset`; the caller has
   // checked the range. The tensor shares (and keeps alive) the mapping: no bytes are copied.
   at::Tensor tensor(uint64_t offset, int64_t numel, at::ScalarType dtype) const;
-  // Hints that [offset, offset + length) is about to be read front to back.
-  void will_read(uint64_t offset, uint64_t length) const;
 
  private:
   MappedFile(std::filesystem::path path, uint8_t* data, uint64_t size);

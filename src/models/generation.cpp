@@ -42,6 +42,7 @@ GreedyResult generate_greedy(const LlamaModel& model, KvCache& cache, const Mult
     const at::Tensor next = logits.argmax();  // stays on the device: the embedding lookup reads it there
     const int64_t token = next.item<int64_t>();
     result.tokens.push_back(token);
+    if (options.on_token) options.on_token(token);
     if (token == options.seg_token_id) seg_hidden.push_back(last.unsqueeze(0));
     if (is_eos(token) || static_cast<int64_t>(result.tokens.size()) == options.max_new_tokens) break;
     last = model.forward(model.embed(next.view({1})).unsqueeze(0), cache)[0][0];

@@ -40,6 +40,7 @@ Session::Session(const Engine& engine, image::Image image) : engine_(&engine), i
 }
 
 Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
 Session::~Session() = default;
 
 void Session::reset() { chat_.reset(); }
@@ -72,7 +73,7 @@ std::vector<SegMask> Session::masks_for(const at::Tensor& seg_hidden, StageTimin
   const at::Tensor logits =
       models.sam.postprocess(prediction.low_res_logits, sam_size(sam_input_->resize_size), sam_size(image_.size()))
           .to(at::kCPU);  // [n, 1, H, W] float32
-  const at::Tensor scores = prediction.iou_predictions.to(at::kCPU, at::kFloat);
+  const at::Tensor scores = prediction.iou.to(at::kCPU, at::kFloat);
   for (int64_t i = 0; i < logits.size(0); ++i) {
     SegMask mask;
     mask.logits = logits[i][0];

@@ -5,12 +5,19 @@
 
 namespace lisa::tokenizer {
 
+std::string reason_seg_question(std::string_view text, bool is_sentence) {
+  const std::string subject = python_strip(text);
+  return is_sentence ? " " + subject + " Please output segmentation mask."
+                     : " What is " + subject + " in this image? Please output segmentation mask.";
+}
+
+std::string reason_seg_user_message(std::string_view text, bool is_sentence) {
+  return std::string(kImageToken) + "\n" + reason_seg_question(text, is_sentence);
+}
+
 std::string reason_seg_eval_prompt(const ConversationTemplate& conversation_template, std::string_view text,
                                    bool is_sentence, bool use_mm_start_end) {
-  const std::string subject = python_strip(text);
-  const std::string question = std::string(kImageToken) + "\n " +
-                               (is_sentence ? subject + " Please output segmentation mask."
-                                            : "What is " + subject + " in this image? Please output segmentation mask.");
+  const std::string question = reason_seg_user_message(text, is_sentence);
   Conversation conversation(conversation_template);
   conversation.append_message(Role::kUser, question);
   conversation.append_message(Role::kAssistant, kEvalAnswer);

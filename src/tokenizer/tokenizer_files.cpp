@@ -1,10 +1,10 @@
 #include "lisa/tokenizer/tokenizer_files.h"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "lisa/error.h"
+#include "lisa/io/json_file.h"
 
 namespace lisa::tokenizer {
 
@@ -15,15 +15,9 @@ namespace fs = std::filesystem;
 
 std::optional<json> read_json_if_present(const fs::path& file) {
   if (!fs::exists(file)) return std::nullopt;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(file.string() + ": cannot open");
-  try {
-    json value = json::parse(in);
-    if (!value.is_object()) throw Error(file.string() + ": expected a JSON object at the top level");
-    return value;
-  } catch (const json::exception& e) {
-    throw Error(file.string() + ": invalid JSON (" + e.what() + ")");
-  }
+  json value = io::read_json_file(file);
+  if (!value.is_object()) throw Error(file.string() + ": expected a JSON object at the top level");
+  return value;
 }
 
 bool read_flag(const json& object, const char* key, bool fallback, const fs::path& file, const std::string& where) {

@@ -74,10 +74,6 @@ TEST(ReasonSegParity, ScoresEqualTheReference) {
     ASSERT_EQ(prediction.type(), CV_8UC1);
     const ReasonSegAnnotation annotation = read_reasonseg_json(sample.json);
     EXPECT_EQ(annotation.is_sentence, c["is_sentence"].get<bool>());
-    std::string message = reasonseg_user_message(annotation);
-    message.replace(message.find("<image>"), 7, "<im_start><image><im_end>");
-    EXPECT_NE(c["prompt"].get<std::string>().find("USER: " + message + " ASSISTANT:"), std::string::npos)
-        << message;
 
     const ImageResult r{stem + ".jpg", overlap(prediction, ground_truth_of(sample)), annotation.is_sentence, 1};
     ASSERT_EQ(expected_by_stem.count(stem), 1u);

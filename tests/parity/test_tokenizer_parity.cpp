@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "lisa/io/json_file.h"
 #include "lisa/tokenizer/chat_prompt.h"
 #include "lisa/tokenizer/display_text.h"
 #include "lisa/tokenizer/eval_prompt.h"
@@ -15,7 +16,7 @@ using Ids = std::vector<int64_t>;
 
 namespace {
 
-nlohmann::json tokenizer_cases() { return lisa_test::read_json(lisa_test::golden_dir() / "tokenizer" / "cases.json"); }
+nlohmann::json tokenizer_cases() { return lisa::io::read_json_file(lisa_test::golden_dir() / "tokenizer" / "cases.json"); }
 
 // Every <kind>/<case>/case.json under the golden tree, sorted.
 std::vector<fs::path> case_files(const char* kind) {
@@ -38,7 +39,7 @@ void check_prompt_cases(const char* kind, const std::function<std::string(const 
   const auto files = case_files(kind);
   ASSERT_FALSE(files.empty()) << "no " << kind << " cases under " << lisa_test::golden_dir();
   for (const auto& file : files) {
-    const auto c = lisa_test::read_json(file);
+    const auto c = lisa::io::read_json_file(file);
     const std::string prompt = build_prompt(c);
     EXPECT_EQ(prompt, c.at("prompt").get<std::string>()) << file;
     EXPECT_EQ(tok.tokenize_with_image(prompt), c.at("input_ids").get<Ids>()) << file;
@@ -91,18 +92,14 @@ TEST(TokenizerParity, ChatPromptsAndInputIds) {
   });
 }
 
-// Teacher-forced ReasonSeg cases: the prompt comes from the sample's first text and is_sentence,
-// with the fixed answer "[SEG].".
+// Teacher-forced ReasonSeg cases: the prompt comes from the sample's first text ("user_text", the
+// reference's text[0] of the sample's JSON; reading that JSON, cp1252 fallback included, belongs
+// to the ReasonSeg reader) and is_sentence, with the fixed answer "[SEG].".
 TEST(TokenizerParity, EvalPromptsAndInputIds) {
   LISA_REQUIRE_GOLDENS();
   check_prompt_cases("eval", [](const nlohmann::json& c) {
-    // "json" is the sample's annotation, inline or as a path inside the golden tree.
-    const auto& json_field = c.at("json");
-    const nlohmann::json sample =
-        json_field.is_string() ? lisa_test::read_json(lisa_test::golden_dir() / json_field.get<std::string>()) : json_field;
-    const bool is_sentence = c.contains("is_sentence") ? c.at("is_sentence").get<bool>() : sample.at("is_sentence").get<bool>();
-    const auto& conversation = lisa::tokenizer::conversation_template(c.value("conv_type", std::string("llava_v1")));
-    return lisa::tokenizer::reason_seg_eval_prompt(conversation, sample.at("text").at(0).get<std::string>(), is_sentence,
-                                                   kUseMmStartEnd);
+    return lisa::tokenizer::reason_seg_eval_prompt(
+        lisa::tokenizer::conversation_template(c.at("conv_type").get<std::string>()),
+        c.at("user_text").get<std::string>(), c.at("is_sentence").get<bool>(), kUseMmStartEnd);
   });
 }

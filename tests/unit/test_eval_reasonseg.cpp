@@ -86,18 +86,5 @@ TEST(ReasonSegJson, TakesTruthinessOfIsSentence) {
   EXPECT_TRUE(read_reasonseg_json(dir / "a.json").is_sentence);
 }
 
-TEST(ReasonSegMessage, BuildsValDatasetPrompts) {
-  ReasonSegAnnotation a;
-  a.texts = {"  the red cup\n", "ignored"};
-  a.is_sentence = false;
-  EXPECT_EQ(reasonseg_user_message(a),
-            "<image>\n What is the red cup in this image? Please output segmentation mask.");
-  a.is_sentence = true;
-  a.texts = {"\u00a0Which object keeps drinks cold?"};
-  EXPECT_EQ(reasonseg_user_message(a), "<image>\n Which object keeps drinks cold? Please output segmentation mask.");
-  a.texts.clear();
-  EXPECT_THROW(reasonseg_user_message(a), Error);
-}
-
 }  // namespace
 }  // namespace lisa::eval

@@ -1,6 +1,7 @@
 // Checkpoint: directory layouts, sharding, dtype conversion, and the values of every fixture
 // tensor in both formats against the expected.json written alongside the fixtures.
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -103,6 +104,44 @@ TEST(Checkpoint, WritingALoadedTensorLeavesTheFileAlone) {
   auto tensor = Checkpoint::open(path).load("f32");
   tensor.fill_(42.0f);
   EXPECT_EQ(Checkpoint::open(path).load("f32")[0][1].item<float>(), 0.5f);
+}
+
+TEST(Checkpoint, CpuLoadWithoutConversionAliasesTheMapping) {
+  const auto checkpoint = Checkpoint::open(io_fixture("values/safetensors"));
+  EXPECT_EQ(checkpoint.load("f32").data_ptr(), checkpoint.load("f32").data_ptr());
+}
+
+TEST(Checkpoint, LoadCopyOwnsItsBytes) {
+  const auto checkpoint = Checkpoint::open(io_fixture("values/bin"));
+  for (const char* name : {"f32", "view", "bf16"}) {
+    const auto view = checkpoint.load(name);
+    const auto copy = checkpoint.load_copy(name);
+    EXPECT_NE(copy.data_ptr(), view.data_ptr()) << name;
+    EXPECT_TRUE(copy.is_contiguous()) << name;
+    EXPECT_TRUE(at::equal(copy, view)) << name;
+  }
+  EXPECT_EQ(checkpoint.load_copy("f16", at::kFloat).scalar_type(), at::kFloat);
+}
+
+TEST(Checkpoint, LargeTensorsCopyAndConvertExactly) {
+  // Above the 2 MiB threshold where copies get huge-page-aligned memory of their own.
+  const auto path = std::filesystem::path(::testing::TempDir()) / "large.safetensors";
+  const int64_t numel = 3 << 20;  // fp32: 12 MiB
+  const std::string header = R"({"big":{"dtype":"F32","shape":[3,1048576],"data_offsets":[0,)" +
+                             std::to_string(numel * 4) + "]}}";
+  {
+    std::ofstream out(path, std::ios::binary);
+    const uint64_t length = header.size();
+    out.write(reinterpret_cast<const char*>(&length), 8);
+    out << header;
+    const auto values = at::arange(numel, at::kFloat);
+    out.write(static_cast<const char*>(values.data_ptr()), numel * 4);
+  }
+  const auto checkpoint = Checkpoint::open(path);
+  const auto expected = at::arange(numel, at::kFloat).view({3, 1048576});
+  EXPECT_TRUE(at::equal(checkpoint.load_copy("big"), expected));
+  EXPECT_TRUE(at::equal(checkpoint.load("big", at::kCPU, at::kDouble), expected.to(at::kDouble)));
+  std::filesystem::remove(path);
 }
 
 TEST(Checkpoint, UnknownNameIsAnErrorNamingIt) {

@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <random>
 
 #include "lisa/error.h"
+#include "lisa/io/json_file.h"
 #include "lisa/tokenizer/image_tokens.h"
 #include "lisa/tokenizer/utf8.h"
 #include "test_tokenizer_data.h"
@@ -45,7 +47,7 @@ class TokenizerDir {
   }
   const fs::path& path() const { return path_; }
 
-  nlohmann::json read(const char* name) const { return lisa_test::read_json(path_ / name); }
+  nlohmann::json read(const char* name) const { return lisa::io::read_json_file(path_ / name); }
   void write(const char* name, const nlohmann::json& value) const { write_text(name, value.dump()); }
   void write_text(const char* name, const std::string& text) const { std::ofstream(path_ / name) << text; }
   void edit(const char* name, const std::function<void(nlohmann::json&)>& change) const {

@@ -4,8 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "lisa/tokenizer/tokenizer.h"
 
@@ -13,12 +11,6 @@ namespace lisa_test {
 
 inline std::filesystem::path golden_dir() { return std::filesystem::path(LISA_TEST_DATA_DIR) / "golden"; }
 inline std::filesystem::path golden_model_dir() { return golden_dir() / "models" / "lisa-tiny-bin"; }
-
-inline nlohmann::json read_json(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + file.string());
-  return nlohmann::json::parse(in);
-}
 
 // Loaded once for the whole test binary.
 inline const lisa::tokenizer::Tokenizer& golden_tokenizer() {

@@ -27,8 +27,12 @@ find_package(Threads REQUIRED)
 add_library(lisa_deps INTERFACE)
 add_library(lisa::deps ALIAS lisa_deps)
 target_include_directories(lisa_deps INTERFACE ${SENTENCEPIECE_INCLUDE_DIR} ${OpenCV_INCLUDE_DIRS})
-# sentencepiece goes first and with its symbols hidden so its protobuf never meets libtorch's.
+# libstdc++ is named before libtorch: the torch wheel's libtorch.so exports its own copy of
+# std::filesystem (built with another toolchain), and whichever library the dynamic linker meets
+# first wins; libtorch's std::filesystem::remove_all crashes when called from our code.
+# sentencepiece comes next, with its symbols hidden so its protobuf never meets libtorch's.
 target_link_libraries(lisa_deps INTERFACE
+  "-Wl,--push-state,--no-as-needed" stdc++ "-Wl,--pop-state"
   ${SENTENCEPIECE_LIBRARY} "-Wl,--exclude-libs,libsentencepiece.a"
   ${TORCH_LIBRARIES} ${OpenCV_LIBS} nlohmann_json::nlohmann_json Threads::Threads)
 target_compile_options(lisa_deps INTERFACE ${TORCH_CXX_FLAGS})

@@ -36,10 +36,4 @@ std::vector<ReasonSegSample> list_reasonseg_split(const std::filesystem::path& d
 // naming the file and the key at fault.
 ReasonSegAnnotation read_reasonseg_json(const std::filesystem::path& json_path);
 
-// The user turn ValDataset builds from the first query, stripped as Python's str.strip() does:
-//   is_sentence: "<image>\n {text} Please output segmentation mask."
-//   otherwise:   "<image>\n What is {text} in this image? Please output segmentation mask."
-// (the assistant turn is "[SEG]."; <image> is later wrapped in <im_start> / <im_end>).
-std::string reasonseg_user_message(const ReasonSegAnnotation& annotation);
-
 }  // namespace lisa::eval

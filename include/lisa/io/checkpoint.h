@@ -40,9 +40,13 @@ class Checkpoint {
   std::vector<std::string> names() const;                 // sorted
   bool contains(const std::string& name) const;
   const TensorInfo& info(const std::string& name) const;  // throws, naming the key
-  // Materialise one tensor on `device`, converted to `dtype` when given.
+  // One tensor on `device`, converted to `dtype` when given, contiguous. On the CPU, when no
+  // conversion is needed, the result is a view of the memory-mapped file: nothing is read until
+  // it is used, and writes to it stay private to this process.
   at::Tensor load(const std::string& name, at::Device device = at::kCPU,
                   std::optional<at::ScalarType> dtype = std::nullopt) const;
+  // Like load() on the CPU, but the result always owns a copy of the bytes.
+  at::Tensor load_copy(const std::string& name, std::optional<at::ScalarType> dtype = std::nullopt) const;
 
  private:
   struct Impl;

@@ -35,6 +35,17 @@ struct CheckpointSummary {
   std::vector<AddedToken> added_tokens;
 };
 
+struct LoadReport {
+  int64_t tensors = 0;
+  uint64_t bytes = 0;
+  double seconds = 0;      // wall clock
+  double cpu_seconds = 0;  // user + system time of the whole process (all threads) meanwhile
+};
+
+// Materialises every tensor in CPU memory in its storage dtype (a private copy of its bytes, all
+// held until the end), which proves every byte is readable and measures load speed.
+LoadReport read_every_tensor(const Checkpoint& checkpoint);
+
 // `dir` holds the config and tokenizer files (the checkpoint's directory, or a file's parent).
 CheckpointSummary summarize_checkpoint(const Checkpoint& checkpoint, const std::filesystem::path& dir);
 

@@ -9,6 +9,7 @@
 // every step (use_cache=False); here each step feeds one token through the cache instead.
 #include <ATen/ATen.h>
 
+#include <functional>
 #include <vector>
 
 #include "lisa/models/kv_cache.h"
@@ -21,6 +22,9 @@ struct GreedyOptions {
   int64_t max_new_tokens = 512;       // chat.py's value; must be >= 1
   std::vector<int64_t> eos_token_ids;  // from generation_config.json (LLaMA: {2})
   int64_t seg_token_id = -1;           // the `[SEG]` id from added_tokens.json
+  // Called with each generated id as soon as it is chosen (streaming; the first call marks the end of
+  // the prefill).
+  std::function<void(int64_t)> on_token;
 };
 
 struct GreedyResult {

@@ -24,6 +24,7 @@ class Session {
  public:
   Session(const Engine& engine, image::Image image);
   Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
   ~Session();
 
   // Asks `user_text` about the image, continuing the conversation (chat.py's prompt for the first

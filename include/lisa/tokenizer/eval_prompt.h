@@ -15,6 +15,11 @@ inline constexpr const char* kEvalAnswer = "[SEG].";
 // "<image>\n What is {text} in this image? Please output segmentation mask." (the space after the
 // newline is the reference's). With use_mm_start_end every "<image>" of the finished prompt is
 // wrapped as "<im_start><image><im_end>".
+// The question after "<image>\n" (with the reference's leading space): what a chat turn asks when
+// the evaluation lets the model answer freely.
+std::string reason_seg_question(std::string_view text, bool is_sentence);
+// "<image>\n" + reason_seg_question(text, is_sentence): ValDataset's user turn.
+std::string reason_seg_user_message(std::string_view text, bool is_sentence);
 std::string reason_seg_eval_prompt(const ConversationTemplate& conversation_template, std::string_view text,
                                    bool is_sentence, bool use_mm_start_end);
 

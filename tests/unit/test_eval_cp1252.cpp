@@ -1,4 +1,4 @@
-#include "eval/python_text.h"
+#include "eval/cp1252.h"
 
 #include <gtest/gtest.h>
 
@@ -41,15 +41,6 @@ TEST(Cp1252, RejectsTheFiveUndefinedBytesLikePython) {
       EXPECT_NE(std::string(e.what()).find("offset 2"), std::string::npos) << e.what();
     }
   }
-}
-
-TEST(PythonStrip, RemovesWhatStrIsspaceCallsWhitespace) {
-  EXPECT_EQ(python_strip("  \t\n\r\v\fa b\x1c\x1d\x1e\x1f "), "a b");
-  EXPECT_EQ(python_strip("\u00a0\u3000\u2003caf\u00e9\u2028\u0085"), "caf\u00e9");
-  EXPECT_EQ(python_strip("\u200bzero width\u200b"), "\u200bzero width\u200b");  // not isspace
-  EXPECT_EQ(python_strip("   "), "");
-  EXPECT_EQ(python_strip(""), "");
-  EXPECT_EQ(python_strip("\u6c34 "), "\u6c34");
 }
 
 }  // namespace
