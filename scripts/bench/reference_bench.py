@@ -353,10 +353,15 @@ class ReferenceBench:
         import torch
 
         self.answer_tokens = answer_tokens
+        runs = []
         with torch.no_grad():
-            for _ in range(warmup):
-                self.query()
-            return [self.query() for _ in range(self.args.repetitions)]
+            for i in range(warmup + self.args.repetitions):
+                stages, facts = self.query()
+                kind = "warm-up" if i < warmup else f"repetition {i - warmup + 1}/{self.args.repetitions}"
+                print(f"n={answer_tokens} {kind}: total {stages['total']:.0f} ms", file=sys.stderr, flush=True)
+                if i >= warmup:
+                    runs.append((stages, facts))
+        return runs
 
 
 def mean_sd(values):
