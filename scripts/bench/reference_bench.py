@@ -66,7 +66,7 @@ def parse_args():
     parser.add_argument("-w", "--warmup", type=int, default=1)
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     parser.add_argument("--conv-type", choices=["llava_v1", "llava_llama_2"], default="llava_v1")
     parser.add_argument("-o", "--output", choices=["md", "json"], default="md")
     parser.add_argument("--json-dir", type=Path, help="also write reference-n<N>.json here for each N")
@@ -205,8 +205,7 @@ class ReferenceBench:
         # setup() pins one thread and deterministic kernels for the goldens; a timing run
         # wants the kernels and threads a user of chat.py gets.
         torch.use_deterministic_algorithms(False)
-        if args.threads > 0:
-            torch.set_num_threads(args.threads)
+        torch.set_num_threads(args.threads if args.threads > 0 else os.cpu_count())
         import make_goldens
 
         use_sam_of_checkpoint(args.model)
