@@ -14,6 +14,7 @@ SRC="$(cd "$1" && pwd)"
 PREFIX="$(mkdir -p "$2" && cd "$2" && pwd)"
 JOBS="${3:-$(nproc)}"
 WORK="${BUILD_DEPS_WORK:-$(mktemp -d)}"
+[[ -n "${BUILD_DEPS_WORK:-}" ]] || trap 'rm -rf "$WORK"' EXIT
 say() { printf '[build_deps %s] %s\n' "$(date +%T)" "$*"; }
 export CFLAGS="-O2 -fPIC" CXXFLAGS="-O2 -fPIC"
 GEN=(); command -v ninja >/dev/null && GEN=(-G Ninja)
@@ -26,7 +27,9 @@ rm -rf "$WORK/zlib" && cp -a "$SRC/zlib" "$WORK/zlib"
 
 say "libjpeg-turbo"
 SIMD=ON; command -v nasm >/dev/null || command -v yasm >/dev/null || SIMD=OFF
-cmake -S "$SRC/libjpeg-turbo" -B "$WORK/jpeg" "${GEN[@]}" "${STATIC[@]}" -DENABLE_SHARED=OFF -DENABLE_STATIC=ON \
+# libjpeg-turbo resolves a relative CMAKE_INSTALL_LIBDIR against the prefix's parent: give it absolute.
+cmake -S "$SRC/libjpeg-turbo" -B "$WORK/jpeg" "${GEN[@]}" "${STATIC[@]}" -DCMAKE_INSTALL_LIBDIR="$PREFIX/lib" \
+      -DENABLE_SHARED=OFF -DENABLE_STATIC=ON \
       -DWITH_TURBOJPEG=OFF -DWITH_SIMD="$SIMD" >/dev/null
 cmake --build "$WORK/jpeg" -j "$JOBS" >/dev/null && cmake --install "$WORK/jpeg" >/dev/null
 
@@ -72,5 +75,12 @@ done < <(grep -rl "$PREFIX" "$PREFIX/lib/cmake/opencv4")
 rm -rf "$PREFIX/share/opencv4" "$PREFIX/share/licenses" "$PREFIX/share/doc" "$PREFIX/share/man" \
        "$PREFIX/bin" "$PREFIX/lib/pkgconfig" "$PREFIX/lib/cmake/libjpeg-turbo" "$PREFIX/lib/libpng" \
        "$PREFIX/lib/libturbojpeg.a"
-[[ -n "${BUILD_DEPS_WORK:-}" ]] || rm -rf "$WORK"
+for file in lib/libz.a lib/libjpeg.a lib/libpng16.a lib/libsentencepiece.a lib/libopencv_core.a \
+            lib/libopencv_imgproc.a lib/libopencv_imgcodecs.a include/zlib.h include/jpeglib.h include/png.h \
+            include/sentencepiece_processor.h lib/cmake/opencv4/OpenCVConfig.cmake; do
+  [[ -f "$PREFIX/$file" ]] || { echo "build_deps.sh: $PREFIX/$file is missing" >&2; exit 1; }
+done
+if grep -rq "$WORK\|$SRC" "$PREFIX/lib/cmake/opencv4"; then
+  echo "build_deps.sh: OpenCV's CMake files name the build or source folders" >&2; exit 1
+fi
 say "done: $PREFIX ($(du -sh "$PREFIX" | cut -f1))"

@@ -67,13 +67,18 @@ trim_sources() {
   if [[ -d "$cv/modules/video" ]]; then
     find "$cv/modules" -mindepth 1 -maxdepth 1 -type d \
       ! -name core ! -name imgproc ! -name imgcodecs -exec rm -rf {} +
-    rm -rf "$cv/doc" "$cv/samples" "$cv/apps" "$cv/data" "$cv/platforms/android" "$cv/platforms/ios" \
+    # OpenCV's top CMakeLists adds doc/ and data/ unconditionally: keep their CMakeLists.txt only.
+    find "$cv/doc" "$cv/data" -mindepth 1 -maxdepth 1 ! -name CMakeLists.txt -exec rm -rf {} +
+    rm -rf "$cv/samples" "$cv/apps" "$cv/platforms/android" "$cv/platforms/ios" \
            "$cv/platforms/js" "$cv/platforms/winpack_dldt" "$cv/contrib" "$cv/modules/core/test" \
            "$cv/modules/imgproc/test" "$cv/modules/imgcodecs/test" "$cv/modules/core/perf" \
            "$cv/modules/imgproc/perf" "$cv/modules/imgcodecs/perf"
   fi
   local d
-  for d in "$src"/*; do rm -rf "$d/debian" "$d/.pc" "$d/doc" "$d/docs" "$d/testimages" "$d/test" "$d/tests"; done
+  for d in "$src"/*; do
+    rm -rf "$d/debian" "$d/.pc" "$d/docs" "$d/testimages" "$d/test" "$d/tests"
+    [[ "$d" == */opencv ]] || rm -rf "$d/doc"
+  done
   # The sentencepiece build needs its data/ and third_party/ but not its Python or test corpora.
   rm -rf "$src/sentencepiece/python" "$src/sentencepiece/data/botchan.txt" "$src/sentencepiece/data/wagahaiwa_nekodearu.txt"
 }
@@ -108,9 +113,11 @@ if [[ $SKIP_NATIVE == 0 ]]; then
         /usr/$arch_lib/libgmock_main.a "$PREFIX/$arch_lib/"
   cp -a /usr/$arch_lib/cmake/GTest "$PREFIX/$arch_lib/cmake/"
   cp -a /usr/share/cmake/nlohmann_json /usr/share/cmake/CLI11 "$PREFIX/share/cmake/"
-  if grep -rqs "/usr/" "$PREFIX/$arch_lib/cmake" "$PREFIX/share/cmake" "$PREFIX/lib/cmake"; then
-    echo "bundle.sh: a CMake file still names /usr/ paths:" >&2
-    grep -rls "/usr/" "$PREFIX/$arch_lib/cmake" "$PREFIX/share/cmake" "$PREFIX/lib/cmake" >&2 || true
+  # Debian's export files name /usr/... only to recognise being at /usr; a library or include path
+  # there would break the move.
+  if grep -rqsE '"/usr/(include|lib/[^"]*\.(a|so))' "$PREFIX/$arch_lib/cmake" "$PREFIX/share/cmake" "$PREFIX/lib/cmake"; then
+    echo "bundle.sh: a CMake file names a /usr library or include path" >&2
+    exit 1
   fi
   say "packing the prefix"
   tar -C "$PREFIX" -cJf "$BUNDLE/deps-prefix.tar.xz" .
