@@ -158,7 +158,7 @@ TEST(SamGeometry, InfersTheGeometryFromTheWeights) {
 }
 
 TEST(SamGeometry, RunsEndToEndWithTheInferredShapes) {
-  for (const auto dtype : {at::kFloat, at::kBFloat16}) {
+  for (const auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
     const auto sam = load(tiny_sam(), "sam_geometry_run", dtype);
     const auto embedding = sam.encode_image(at::randn({1, 3, kGrid * kPatch, kGrid * kPatch}));
     ASSERT_EQ(embedding.sizes(), at::IntArrayRef({1, kDim, kGrid, kGrid}));
