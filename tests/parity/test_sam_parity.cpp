@@ -83,10 +83,9 @@ class SamParity : public testing::Test {
     const auto spec = io::read_json_file(dir / "case.json");
     const auto tensors = io::Checkpoint::open(dir / spec.at("tensors").get<std::string>());
     const auto input = image::sam_preprocess(image::read_image(kGolden / spec.at("image").get<std::string>()));
-    const ImageSize resized{input.resize_size.height, input.resize_size.width};
-    const ImageSize original{input.original_size.height, input.original_size.width};
-    ASSERT_EQ(resized.h, spec.at("resize_size").at(0).get<int64_t>());
-    ASSERT_EQ(resized.w, spec.at("resize_size").at(1).get<int64_t>());
+    const auto resized = input.resize_size, original = input.original_size;
+    ASSERT_EQ(resized.height, spec.at("resize_size").at(0).get<int>());
+    ASSERT_EQ(resized.width, spec.at("resize_size").at(1).get<int>());
     if (tensors.contains("sam_pixels_uint8_sample")) {
       const auto sample = tensors.load("sam_pixels_uint8_sample");
       const auto ours = input.resized.to_tensor().slice(0, 0, {}, spec.at("sam_pixels_stride").get<int64_t>())
@@ -121,8 +120,8 @@ class SamParity : public testing::Test {
       const auto file = dir / masks[i].get<std::string>();
       const cv::Mat png = cv::imread(file.string(), cv::IMREAD_UNCHANGED);
       ASSERT_EQ(png.type(), CV_8UC1) << file;
-      ASSERT_EQ(png.rows, original.h) << file;
-      ASSERT_EQ(png.cols, original.w) << file;
+      ASSERT_EQ(png.rows, original.height) << file;
+      ASSERT_EQ(png.cols, original.width) << file;
       const auto golden = at::from_blob(png.data, {png.rows, png.cols}, at::kByte).gt(127);
       const double iou = mask_iou(logits[i][0].gt(0), golden);
       std::cout << ", mask " << i << " IoU " << iou;

@@ -154,7 +154,7 @@ TEST(SamGeometry, InfersTheGeometryFromTheWeights) {
   EXPECT_EQ(g.out_channels, kDim);
   EXPECT_EQ(g.block_windows, (std::vector<int64_t>{kWindow, 0, kWindow}));
   EXPECT_EQ(g.global_blocks(), (std::vector<int64_t>{1}));
-  EXPECT_EQ(sam.input_size().h, kGrid * kPatch);
+  EXPECT_EQ(sam.input_size(), (ImageSize{kGrid * kPatch, kGrid * kPatch}));
 }
 
 TEST(SamGeometry, RunsEndToEndWithTheInferredShapes) {
