@@ -25,7 +25,6 @@ bool has_image_placeholder(const std::vector<int64_t>& ids) {
   return std::find(ids.begin(), ids.end(), tokenizer::kImageTokenIndex) != ids.end();
 }
 
-models::sam::ImageSize sam_size(image::ImageSize size) { return {size.height, size.width}; }
 }  // namespace
 
 Session::Session(const Engine& engine, image::Image image) : engine_(&engine), image_(std::move(image)) {
@@ -71,7 +70,7 @@ std::vector<SegMask> Session::masks_for(const at::Tensor& seg_hidden, StageTimin
   const auto prediction = models.sam.decode(embedding, models.text_hidden_fcs(seg_hidden));
   timings.sam_decode_ms = watch.lap();
   const at::Tensor logits =
-      models.sam.postprocess(prediction.low_res_logits, sam_size(sam_input_->resize_size), sam_size(image_.size()))
+      models.sam.postprocess(prediction.low_res_logits, sam_input_->resize_size, image_.size())
           .to(at::kCPU);  // [n, 1, H, W] float32
   const at::Tensor scores = prediction.iou.to(at::kCPU, at::kFloat);
   for (int64_t i = 0; i < logits.size(0); ++i) {
