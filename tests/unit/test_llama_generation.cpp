@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "lisa/error.h"
@@ -84,11 +85,13 @@ TEST_F(LlamaGeneration, CachedGreedyMatchesFullRecomputation) {
   const Reference free_run = reference_generate(p, o);
   ASSERT_GE(std::set<int64_t>(free_run.tokens.begin(), free_run.tokens.end()).size(), 3u) << "pick another seed";
 
-  // [SEG] := the third generated token, EOS := the first later token that differs from it.
-  o.seg_token_id = free_run.tokens[2];
-  for (size_t i = 3; i < free_run.tokens.size() && o.eos_token_ids.empty(); ++i)
-    if (free_run.tokens[i] != o.seg_token_id) o.eos_token_ids = {free_run.tokens[i]};
-  ASSERT_FALSE(o.eos_token_ids.empty());
+  // [SEG] := the third generated token, EOS := the first later token not generated before it, so
+  // that the run emits [SEG] and then stops early at EOS.
+  const auto& t = free_run.tokens;
+  o.seg_token_id = t[2];
+  for (size_t i = 3; i < t.size() && o.eos_token_ids.empty(); ++i)
+    if (std::find(t.begin(), t.begin() + 3, t[i]) == t.begin() + 3) o.eos_token_ids = {t[i]};
+  ASSERT_FALSE(o.eos_token_ids.empty()) << "pick another seed";
   const Reference expected = reference_generate(p, o);
 
   KvCache cache = model.make_cache(32);
@@ -111,6 +114,20 @@ TEST_F(LlamaGeneration, MaxNewTokensCountsEveryGeneratedToken) {
 
   o.max_new_tokens = 0;
   EXPECT_THROW(generate_greedy(model, cache, p, o), Error);
+}
+
+TEST_F(LlamaGeneration, OnTokenSeesEachTokenBeforeTheNextStep) {
+  GreedyOptions o;
+  o.max_new_tokens = 5;
+  KvCache cache = model.make_cache(32);
+  std::vector<int64_t> streamed, cached_when_called;
+  o.on_token = [&](int64_t token) {
+    streamed.push_back(token);
+    cached_when_called.push_back(cache.length());
+  };
+  const GreedyResult result = generate_greedy(model, cache, prompt({1, 5, kImagePlaceholderId, 7, 8}), o);
+  EXPECT_EQ(streamed, result.tokens);
+  EXPECT_EQ(cached_when_called, (std::vector<int64_t>{7, 8, 9, 10, 11}));  // the first one right after the prefill
 }
 
 TEST_F(LlamaGeneration, TooSmallCacheIsAnErrorBeforeAnyWork) {
