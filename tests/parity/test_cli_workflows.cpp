@@ -22,7 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct Run {
+struct CommandResult {
   int exit_code = -1;
   std::string output;
 };
@@ -33,11 +33,11 @@ std::string model_args() {
 }
 
 // Runs `lisa ARGS` with stdin from `input`, capturing stdout and stderr together.
-Run run_lisa(const std::string& args, const std::string& input = "") {
+CommandResult run_lisa(const std::string& args, const std::string& input = "") {
   const fs::path stdin_file = fs::temp_directory_path() / ("lisa_stdin_" + std::to_string(::getpid()));
   std::ofstream(stdin_file) << input;
   const std::string command = std::string(LISA_BINARY_PATH) + " " + args + " < " + stdin_file.string() + " 2>&1";
-  Run run;
+  CommandResult run;
   FILE* pipe = popen(command.c_str(), "r");
   char buffer[4096];
   size_t n;
@@ -81,7 +81,7 @@ TEST(SegmentCommand, ReproducesTheGoldenIdsAndMasksWithDecodableRle) {
   }
   prompts.close();
   ASSERT_EQ(by_image.size(), 3u);
-  const Run run = run_lisa("segment" + model_args() + " --max-new-tokens 32 --prompts " +
+  const CommandResult run = run_lisa("segment" + model_args() + " --max-new-tokens 32 --prompts " +
                            (out / "prompts.jsonl").string() + " -o " + out.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto results = read_jsonl(out / "results.jsonl");
@@ -119,7 +119,7 @@ TEST(SegmentCommand, ReportsEachBadInputAndGoesOn) {
   }
   fs::copy_file(lisa::testing::golden_root() / "images" / "motorcycle_large.jpg", dir / "huge.jpg");
   const fs::path out = dir / "out";
-  const Run run = run_lisa("segment" + model_args() + " --max-new-tokens 4 --max-pixels 200000 --prompt \"the cat\"" +
+  const CommandResult run = run_lisa("segment" + model_args() + " --max-new-tokens 4 --max-pixels 200000 --prompt \"the cat\"" +
                            " --images " + dir.string() + " " + (dir / "missing.jpg").string() + " -o " + out.string());
   EXPECT_EQ(run.exit_code, 3) << run.output;
   std::map<std::string, json> by_name;
@@ -136,8 +136,8 @@ TEST(SegmentCommand, ReportsEachBadInputAndGoesOn) {
 
 TEST(SegmentCommand, ExitsWithOneWhenTheModelCannotLoad) {
   const fs::path dir = fresh_dir("segment_nomodel");
-  const Run run = run_lisa("segment -m " + (dir / "nowhere").string() + " --prompt x --images " + dir.string() +
-                           " -o " + (dir / "out").string());
+  const CommandResult run = run_lisa("segment -m " + (dir / "nowhere").string() + " --prompt x --images " +
+                                     (lisa::testing::golden_root() / "images").string() + " -o " + (dir / "out").string());
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find("nowhere"), std::string::npos) << run.output;
 }
@@ -158,7 +158,7 @@ TEST(SegmentCommand, ResumeAfterSigkillGivesTheSameResultsAsAnUninterruptedRun) 
     fs::copy_file(lisa::testing::golden_root() / "images" / name, dir / name);
   const std::string args = "segment" + model_args() + " --max-new-tokens 8 --prompt \"the cat\" --images " +
                            dir.string() + " -o ";
-  const Run whole = run_lisa(args + (dir / "whole").string());
+  const CommandResult whole = run_lisa(args + (dir / "whole").string());
   ASSERT_EQ(whole.exit_code, 0) << whole.output;
 
   const fs::path killed = dir / "killed";
@@ -177,7 +177,7 @@ TEST(SegmentCommand, ResumeAfterSigkillGivesTheSameResultsAsAnUninterruptedRun) 
   ::waitpid(child, nullptr, 0);
   EXPECT_LT(read_jsonl(killed / "results.jsonl").size(), 3u) << "the run finished before it could be killed";
 
-  const Run resumed = run_lisa(args + killed.string() + " --resume");
+  const CommandResult resumed = run_lisa(args + killed.string() + " --resume");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_EQ(comparable_lines(killed / "results.jsonl"), comparable_lines(dir / "whole" / "results.jsonl"));
   for (const auto& entry : fs::directory_iterator(dir / "whole"))
@@ -187,7 +187,7 @@ TEST(SegmentCommand, ResumeAfterSigkillGivesTheSameResultsAsAnUninterruptedRun) 
 TEST(ChatCommand, PipedStdinWritesTheReferenceFileNames) {
   const fs::path out = fresh_dir("chat");
   lisa::testing::GoldenCase golden = lisa::testing::GoldenCase::load(lisa::testing::golden_root() / "chat" / "astronaut_wide");
-  const Run run = run_lisa("chat" + model_args() + " --max-new-tokens 32 -o " + out.string(),
+  const CommandResult run = run_lisa("chat" + model_args() + " --max-new-tokens 32 -o " + out.string(),
                            golden.meta.at("user_text").get<std::string>() + "\n" + golden.image_path().string() + "\n");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_TRUE(fs::exists(out / "astronaut_wide_mask_0.jpg")) << run.output;
@@ -197,7 +197,7 @@ TEST(ChatCommand, PipedStdinWritesTheReferenceFileNames) {
 
 TEST(EvalCommand, TeacherForcedScoresEqualTheReference) {
   const fs::path out = fresh_dir("eval");
-  const Run run = run_lisa("eval" + model_args() + " --data " +
+  const CommandResult run = run_lisa("eval" + model_args() + " --data " +
                            (lisa::testing::golden_root() / "reasonseg" / "val").string() + " -o " + out.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   std::ifstream expected_file(lisa::testing::golden_root() / "reasonseg" / "expected.json");
