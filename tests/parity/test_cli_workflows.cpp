@@ -29,7 +29,7 @@ struct CommandResult {
 
 std::string model_args() {
   return " -m " + lisa::testing::golden_lisa_bin_dir().string() + " --vision-tower " +
-         lisa::testing::golden_clip_dir().string() + " --device cpu --threads 2";
+         lisa::testing::golden_clip_dir().string() + " --device cpu --threads 1";
 }
 
 // Runs `lisa ARGS` with stdin from `input`, capturing stdout and stderr together.

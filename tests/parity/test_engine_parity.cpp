@@ -23,6 +23,7 @@ std::unique_ptr<pipeline::Engine> load_engine(pipeline::Precision precision, con
   options.vision_tower = lisa::testing::golden_clip_dir().string();
   options.device = "cpu";
   options.precision = precision;
+  options.threads = 1;  // ctest runs the test shards side by side, one per core
   return pipeline::Engine::load(options);
 }
 
