@@ -102,13 +102,15 @@ def shape_seg_behaviour(model, tokenizer, seg_token_idx):
         head[eos] += DOT_TO_EOS * w
 
 
-def reload_like_chat(lisa_dir, clip_dir):
-    """chat.py's loading sequence with --precision fp32 (CPU: .cuda() is a no-op).
-    low_cpu_mem_usage is left out (it needs accelerate); every weight comes from the
-    checkpoint either way, which output_loading_info confirms."""
+def reload_like_chat(lisa_dir, clip_dir, precision="fp32"):
+    """chat.py's loading sequence with --precision fp32 or bf16 (CPU: .cuda() is a
+    no-op). low_cpu_mem_usage is left out (it needs accelerate); every weight comes from
+    the checkpoint either way, which output_loading_info confirms."""
     import torch
     from transformers import AutoTokenizer, CLIPImageProcessor
     from model.LISA import LISAForCausalLM
+
+    torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[precision]
 
     tokenizer = AutoTokenizer.from_pretrained(
         str(lisa_dir), cache_dir=None, model_max_length=512, padding_side="right", use_fast=False
@@ -117,7 +119,7 @@ def reload_like_chat(lisa_dir, clip_dir):
     seg_token_idx = tokenizer("[SEG]", add_special_tokens=False).input_ids[0]
     model, info = LISAForCausalLM.from_pretrained(
         str(lisa_dir), vision_tower=str(clip_dir), seg_token_idx=seg_token_idx,
-        torch_dtype=torch.float32, output_loading_info=True,
+        torch_dtype=torch_dtype, output_loading_info=True,
     )
     missing = [k for k in info["missing_keys"] if "vision_tower" not in k]
     if missing or info["unexpected_keys"] or info["mismatched_keys"]:
@@ -126,8 +128,8 @@ def reload_like_chat(lisa_dir, clip_dir):
     model.config.bos_token_id = tokenizer.bos_token_id
     model.config.pad_token_id = tokenizer.pad_token_id
     model.get_model().initialize_vision_modules(model.get_model().config)
-    model.get_model().get_vision_tower().to(dtype=torch.float32)
-    model = model.float().cuda()
+    model.get_model().get_vision_tower().to(dtype=torch_dtype)
+    model = (model.bfloat16() if precision == "bf16" else model.float()).cuda()
     clip_processor = CLIPImageProcessor.from_pretrained(model.config.vision_tower)
     model.eval()
     return tokenizer, model, clip_processor

@@ -137,7 +137,44 @@ def histc_accepts_integers():
     torch.histc = histc
 
 
-def setup(lisa_repo, seed):
+def accept_packages_newer_than_transformers_431():
+    """Where the pinned transformers 4.31 runs beside newer packages (the GPU machine's
+    image), two of them need help. Its import-time check refuses tokenizers >= 0.14;
+    hiding tokenizers instead is no way out, since 4.31's stand-in AddedToken (used
+    without tokenizers) has no __str__ and the slow LlamaTokenizer then re-adds <s>,
+    </s> and <unk> as new tokens. So the check is skipped (a stand-in for the module that
+    runs it), and the newer tokenizers provides AddedToken; the golden tokenizer cases
+    pass that way (see scripts/device/README.md). accelerate is hidden: 4.31 predates
+    its API and low_cpu_mem_usage is dropped anyway (load_without_accelerate). Does
+    nothing where the pinned versions are installed."""
+    from importlib import metadata
+
+    def version(name):
+        try:
+            return tuple(int(x) for x in metadata.version(name).split(".")[:2])
+        except (metadata.PackageNotFoundError, ValueError):
+            return None
+
+    def dep_version_check(pkg, hint=None):
+        # What the stand-in module keeps of the original: the on-demand checks of
+        # other packages (deepspeed, accelerate...).
+        from transformers.dependency_versions_table import deps
+        from transformers.utils.versions import require_version
+
+        if pkg != "tokenizers":
+            require_version(deps[pkg], hint)
+
+    tokenizers = version("tokenizers")
+    if tokenizers is not None and tokenizers >= (0, 14):
+        check = types.ModuleType("transformers.dependency_versions_check")
+        check.dep_version_check = dep_version_check
+        sys.modules["transformers.dependency_versions_check"] = check
+    if version("accelerate") is not None:
+        sys.modules["accelerate"] = None
+
+
+def setup(lisa_repo, seed, cpu_only=True):
+    """cpu_only=False leaves LISA's .cuda() calls alone (a machine with a GPU)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -149,8 +186,10 @@ def setup(lisa_repo, seed):
     np.random.seed(seed)
     torch.manual_seed(seed)
     check_lisa_checkout(lisa_repo)
+    accept_packages_newer_than_transformers_431()
     stub_torchvision()
-    make_cuda_calls_noops()
+    if cpu_only:
+        make_cuda_calls_noops()
     load_without_accelerate()
     histc_accepts_integers()
     sys.path.insert(0, str(Path(lisa_repo).resolve()))
