@@ -165,6 +165,27 @@ TEST_F(LlamaGeneration, TeacherForcedTakesTheRowsBeforeEachSeg) {
   EXPECT_EQ(teacher_forced_seg_hidden(model, cache = model.make_cache(32), s, 33).size(0), 0);
 }
 
+// The forced-answer pass after generation: the prompt's cached rows are reused, only the answer runs.
+TEST_F(LlamaGeneration, TeacherForcedReusingACachedPrefixEqualsTheFullPass) {
+  const MultimodalSequence s = prompt({1, 5, kImagePlaceholderId, 7, 9, 8, 9, 2});
+  KvCache full_cache = model.make_cache(32);
+  const at::Tensor full = teacher_forced_seg_hidden(model, full_cache, s, 9);
+
+  KvCache cache = model.make_cache(32);
+  GreedyOptions o;
+  o.max_new_tokens = 3;
+  generate_greedy(model, cache, prompt({1, 5, kImagePlaceholderId, 7}), o);  // caches rows 0..5 and 2 answers
+  const at::Tensor reused = teacher_forced_seg_hidden_reusing(model, cache, s, 9, 6);
+  EXPECT_EQ(cache.length(), s.embeds.size(1));
+  ASSERT_EQ(reused.sizes(), full.sizes());
+  expect_close(reused, full);
+  // Offering more rows than the first [SEG]'s predecessor (row 5) recomputes from that row on.
+  KvCache more = model.make_cache(32);
+  model.forward(s.embeds.slice(1, 0, 7), more);
+  expect_close(teacher_forced_seg_hidden_reusing(model, more, s, 9, 7), full);
+  EXPECT_THROW(teacher_forced_seg_hidden_reusing(model, more, s, 9, 40), Error);
+}
+
 // A second turn reuses the cached first turn: same answer as running both turns from scratch.
 TEST_F(LlamaGeneration, ContinuationReusesTheCachedPrefix) {
   GreedyOptions o;
