@@ -6,6 +6,10 @@
 #                               (the tool's own timer: process start-up and the summary excluded)
 # alternately, REPEATS times each, and prints best and median wall and CPU times and their ratios
 # (the target is a wall ratio <= 1.5). On a shared machine expect the wall times to scatter.
+# Where the time goes (perf, 2-vCPU VM): ~70% is the kernel zeroing the fresh destination pages
+# (clear_page) on first touch, ~4% the copy itself; cat allocates nothing, so the ratio mostly
+# measures how cheap fresh memory is. Checkpoint::load without conversion maps the file instead
+# and costs nothing up front.
 # Usage: scripts/bench/load_bench.sh [LISA_BINARY] [REPEATS]    (env BENCH_FILE, PYTHON override)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -8,11 +8,15 @@
 namespace lisa::models {
 
 namespace {
-// Rows of `hidden` [1, T, H] that predict the [SEG] ids of `sequence` -> [n, H].
-at::Tensor seg_rows(const at::Tensor& hidden, const MultimodalSequence& sequence, int64_t seg_token_id) {
+// Rows of `hidden` [1, T - first_row, H] (the sequence's rows from `first_row` on) that predict the
+// [SEG] ids of `sequence` -> [n, H].
+at::Tensor seg_rows(const at::Tensor& hidden, const MultimodalSequence& sequence, int64_t seg_token_id,
+                    int64_t first_row = 0) {
   std::vector<int64_t> rows;
-  for (size_t k = 1; k < sequence.ids.size(); ++k)
-    if (sequence.ids[k] == seg_token_id) rows.push_back(sequence.predicting_row(k));
+  for (size_t k = 1; k < sequence.ids.size(); ++k) {
+    if (sequence.ids[k] != seg_token_id) continue;
+    rows.push_back(sequence.predicting_row(k) - first_row);
+  }
   return hidden[0].index_select(0, at::tensor(rows, at::kLong).to(hidden.device()));
 }
 }  // namespace
@@ -50,6 +54,21 @@ GreedyResult generate_greedy(const LlamaModel& model, KvCache& cache, const Mult
   }
   result.seg_hidden = at::cat(seg_hidden);
   return result;
+}
+
+at::Tensor teacher_forced_seg_hidden_reusing(const LlamaModel& model, KvCache& cache,
+                                             const MultimodalSequence& sequence, int64_t seg_token_id,
+                                             int64_t reused_rows) {
+  if (reused_rows < 0 || reused_rows >= sequence.embeds.size(1) || reused_rows > cache.length())
+    throw Error("teacher-forced pass: cannot reuse " + std::to_string(reused_rows) + " cached rows of a " +
+                std::to_string(sequence.embeds.size(1)) + "-row sequence with " + std::to_string(cache.length()) +
+                " cached");
+  // A [SEG] predicted from a reused row needs that row's hidden state: recompute from there.
+  for (size_t k = 1; k < sequence.ids.size(); ++k)
+    if (sequence.ids[k] == seg_token_id) reused_rows = std::min(reused_rows, sequence.predicting_row(k));
+  cache.truncate(reused_rows);
+  const at::Tensor hidden = model.forward(sequence.embeds.slice(1, reused_rows), cache);
+  return seg_rows(hidden, sequence, seg_token_id, reused_rows);
 }
 
 at::Tensor teacher_forced_seg_hidden(const LlamaModel& model, KvCache& cache, const MultimodalSequence& sequence,

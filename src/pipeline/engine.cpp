@@ -50,21 +50,6 @@ std::vector<int64_t> eos_ids(const std::filesystem::path& model_dir, const token
   return {tok.eos_id()};
 }
 
-models::LlamaOptions llama_options(const LisaConfig& config) {
-  models::LlamaOptions options;
-  options.vocab_size = config.vocab_size;
-  options.hidden_size = config.hidden_size;
-  options.intermediate_size = config.intermediate_size;
-  options.num_layers = config.num_hidden_layers;
-  options.num_heads = config.num_attention_heads;
-  options.num_kv_heads = config.num_key_value_heads;
-  options.rms_norm_eps = config.rms_norm_eps;
-  options.rope_theta = config.rope_theta;
-  options.max_position_embeddings = config.max_position_embeddings;
-  options.validate();
-  return options;
-}
-
 }  // namespace
 
 Engine::~Engine() = default;
@@ -96,11 +81,8 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
       clip_preprocess_from(ClipPreprocessConfig::load(clip_dir / "preprocessor_config.json"), clip_dir);
   const auto clip_checkpoint = io::Checkpoint::open(clip_dir);
   models::WeightBinder clip_binder(clip_checkpoint, engine->device_, dtype);
-  models::ClipVisionOptions clip_options;
-  clip_options.num_heads = clip_config.num_attention_heads;
-  clip_options.layer_norm_eps = clip_config.layer_norm_eps;
-  clip_options.select_layer = config.mm_vision_select_layer;
-  auto clip = models::ClipVisionTower::bind(clip_binder, clip_options);
+  auto clip = models::ClipVisionTower::bind(
+      clip_binder, models::ClipVisionOptions::from_config(clip_config, config.mm_vision_select_layer));
   clip_binder.finish();
 
   const auto checkpoint = io::Checkpoint::open(engine->model_dir_);
@@ -108,7 +90,7 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
   // A checkpoint saved without LISA's merge step may still hold the CLIP tower; the reference
   // replaces it with the one it loads from the vision_tower path, and so do we.
   binder.ignore_prefix("model.vision_tower.");
-  auto llama = models::LlamaModel::bind(binder, llama_options(config));
+  auto llama = models::LlamaModel::bind(binder, models::LlamaOptions::from_config(config));
   auto projector = models::MultimodalProjector::bind(binder, clip.hidden_size(), config.hidden_size);
   auto text_hidden_fcs = models::TextHiddenFcs::bind(binder, config.hidden_size, config.out_dim);
   auto sam = models::sam::Sam::load(binder);

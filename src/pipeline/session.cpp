@@ -25,7 +25,18 @@ bool has_image_placeholder(const std::vector<int64_t>& ids) {
   return std::find(ids.begin(), ids.end(), tokenizer::kImageTokenIndex) != ids.end();
 }
 
-models::sam::ImageSize sam_size(image::ImageSize size) { return {size.height, size.width}; }
+// Embedding rows of `sequence` covered by the ids it shares with `prefix_ids` from the start, when
+// that shared part extends past the image placeholder (0 otherwise: nothing worth reusing).
+int64_t shared_prefix_rows(const std::vector<int64_t>& prefix_ids, const models::MultimodalSequence& sequence) {
+  size_t shared = 0;
+  while (shared < prefix_ids.size() && shared < sequence.ids.size() && prefix_ids[shared] == sequence.ids[shared])
+    ++shared;
+  const auto placeholder = std::find(sequence.ids.begin(), sequence.ids.end(), tokenizer::kImageTokenIndex);
+  if (placeholder == sequence.ids.end() || shared < static_cast<size_t>(placeholder - sequence.ids.begin()) + 2)
+    return 0;
+  return sequence.predicting_row(shared) + 1;  // the rows of ids[0, shared)
+}
+
 }  // namespace
 
 Session::Session(const Engine& engine, image::Image image) : engine_(&engine), image_(std::move(image)) {
@@ -71,7 +82,7 @@ std::vector<SegMask> Session::masks_for(const at::Tensor& seg_hidden, StageTimin
   const auto prediction = models.sam.decode(embedding, models.text_hidden_fcs(seg_hidden));
   timings.sam_decode_ms = watch.lap();
   const at::Tensor logits =
-      models.sam.postprocess(prediction.low_res_logits, sam_size(sam_input_->resize_size), sam_size(image_.size()))
+      models.sam.postprocess(prediction.low_res_logits, sam_input_->resize_size, image_.size())
           .to(at::kCPU);  // [n, 1, H, W] float32
   const at::Tensor scores = prediction.iou.to(at::kCPU, at::kFloat);
   for (int64_t i = 0; i < logits.size(0); ++i) {
@@ -133,8 +144,15 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
     const auto forced_ids = tok.tokenize_with_image(forced.prompt());
     const auto forced_sequence =
         models::splice_image(llama, forced_ids, has_image_placeholder(forced_ids) ? clip_rows_ : at::Tensor());
-    auto forced_cache = llama.make_cache(forced_sequence.embeds.size(1));
-    seg_hidden = models::teacher_forced_seg_hidden(llama, forced_cache, forced_sequence, tok.seg_token_id());
+    // The forced prompt repeats the question's ids; their keys/values are in the cache already.
+    const int64_t reused_rows = shared_prefix_rows(ids, forced_sequence);
+    if (reused_rows > 0 && forced_sequence.embeds.size(1) <= cache.capacity()) {
+      seg_hidden = models::teacher_forced_seg_hidden_reusing(llama, cache, forced_sequence, tok.seg_token_id(),
+                                                            reused_rows);
+    } else {
+      auto forced_cache = llama.make_cache(forced_sequence.embeds.size(1));
+      seg_hidden = models::teacher_forced_seg_hidden(llama, forced_cache, forced_sequence, tok.seg_token_id());
+    }
     answer.forced_seg = true;
     answer.timings.prefill_ms += watch.lap();
   }

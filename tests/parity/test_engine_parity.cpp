@@ -23,6 +23,7 @@ std::unique_ptr<pipeline::Engine> load_engine(pipeline::Precision precision, con
   options.vision_tower = lisa::testing::golden_clip_dir().string();
   options.device = "cpu";
   options.precision = precision;
+  options.threads = 1;  // ctest runs the test shards side by side, one per core
   return pipeline::Engine::load(options);
 }
 
@@ -85,6 +86,32 @@ TEST(EngineParity, EvalCasesTeacherForcedGiveTheReferenceMasks) {
     SCOPED_TRACE(golden.name);
     expect_masks(teacher_forced(fp32_engine(golden), golden), golden, 0.999);
   }
+}
+
+// --force-seg on an answer without [SEG]: the mask is the one of the answer "Sure, [SEG]."
+// teacher-forced, computed on the prompt's cached keys/values; it must equal a full teacher-forced
+// pass over the same conversation.
+TEST(EngineParity, ForcedSegEqualsAFullTeacherForcedPass) {
+  const auto golden = GoldenCase::load(lisa::testing::golden_root() / "chat" / "coffee");
+  ASSERT_EQ(golden.meta.at("seg_count").get<int>(), 0);
+  const auto& engine = fp32_engine(golden);
+  auto session = engine.open(lisa::image::read_image(golden.image_path()));
+  pipeline::AskOptions options;
+  options.max_new_tokens = golden.meta.at("max_new_tokens").get<int64_t>();
+  options.force_seg = true;
+  const auto forced = session.ask(golden.meta.at("user_text").get<std::string>(), options);
+  EXPECT_TRUE(forced.forced_seg);
+  EXPECT_EQ(forced.token_ids, golden.meta.at("generated_ids").get<std::vector<int64_t>>());
+  ASSERT_EQ(forced.masks.size(), 1u);
+
+  auto fresh = engine.open(lisa::image::read_image(golden.image_path()));
+  const auto full = fresh.teacher_forced(golden.meta.at("prompt").get<std::string>() + " Sure, [SEG].</s>");
+  ASSERT_EQ(full.masks.size(), 1u);
+  EXPECT_NEAR(forced.masks[0].score, full.masks[0].score, 1e-4);
+  const double intersection = (forced.masks[0].binary & full.masks[0].binary).sum().item<double>();
+  const double uni = (forced.masks[0].binary | full.masks[0].binary).sum().item<double>();
+  EXPECT_GE(uni == 0 ? 1.0 : intersection / uni, 0.999);
+  EXPECT_LT((forced.masks[0].logits - full.masks[0].logits).abs().max().item<float>(), 1e-3);
 }
 
 // bf16 cannot give fp32's numbers; the bar is agreement: identical ids in >= 90% of the chat cases,

@@ -1,6 +1,8 @@
 // Parity of the CLIP tower, projector, LLaMA decoder, greedy generation and text_hidden_fcs with
 // the reference goldens (tests/data/golden, fp32 CPU). Each stage starts from the golden input of
-// that stage, so the first failing test names the stage where a divergence starts.
+// that stage (the LLM stages from the golden clip_features), so the first failing test names the
+// stage where a divergence starts. The CLIP input is the image module's preprocessing of the golden
+// picture (its own parity test checks it against the reference).
 //
 // Error measure: max |actual - golden| / max |golden| over the whole tensor.
 #include <gmock/gmock.h>
@@ -16,7 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "lisa/config.h"
 #include "lisa/error.h"
+#include "lisa/image/clip_preprocess.h"
+#include "lisa/image/read_image.h"
 #include "lisa/io/checkpoint.h"
 #include "lisa/io/json_file.h"
 #include "lisa/models/clip.h"
@@ -51,30 +56,6 @@ double relative_error(const std::string& what, const at::Tensor& actual, const a
   return error;
 }
 
-LlamaOptions llama_options(const json& config) {
-  LlamaOptions o;
-  o.vocab_size = config.at("vocab_size");
-  o.hidden_size = config.at("hidden_size");
-  o.intermediate_size = config.at("intermediate_size");
-  o.num_layers = config.at("num_hidden_layers");
-  o.num_heads = config.at("num_attention_heads");
-  o.num_kv_heads = config.value("num_key_value_heads", o.num_heads);
-  o.rms_norm_eps = config.at("rms_norm_eps");
-  o.rope_theta = config.value("rope_theta", 10000.0);
-  o.max_position_embeddings = config.at("max_position_embeddings");
-  return o;
-}
-
-ClipVisionOptions clip_options(const json& clip_config, const json& lisa_config) {
-  // A CLIPModel config nests the tower under vision_config; a CLIPVisionModel config is flat.
-  const json& vision = clip_config.contains("vision_config") ? clip_config.at("vision_config") : clip_config;
-  ClipVisionOptions o;
-  o.num_heads = vision.value("num_attention_heads", 12);  // transformers' CLIPVisionConfig defaults
-  o.layer_norm_eps = vision.value("layer_norm_eps", 1e-5);
-  o.select_layer = lisa_config.at("mm_vision_select_layer");
-  return o;
-}
-
 std::vector<int64_t> eos_ids(const json& generation_config) {
   const json& eos = generation_config.at("eos_token_id");
   return eos.is_array() ? eos.get<std::vector<int64_t>>() : std::vector<int64_t>{eos.get<int64_t>()};
@@ -86,6 +67,7 @@ struct GoldenCase {
   io::Checkpoint tensors;
   at::Tensor tensor(const std::string& key) const { return tensors.load(key); }
   std::vector<int64_t> ids() const { return meta.at("input_ids").get<std::vector<int64_t>>(); }
+  fs::path image() const { return golden_root() / meta.at("image").get<std::string>(); }
 };
 
 std::vector<GoldenCase> golden_cases(const std::string& kind) {
@@ -111,20 +93,19 @@ struct Models {
 };
 
 std::unique_ptr<Models> load_models() {
-  const json config = io::read_json_file(lisa_dir() / "config.json");
+  const LisaConfig config = LisaConfig::load(lisa_dir());
   const io::Checkpoint lisa = io::Checkpoint::open(lisa_dir());
   WeightBinder binder(lisa, at::kCPU, at::kFloat);
   binder.ignore_prefix("model.visual_model.");  // SAM: bound by models/sam
-  const LlamaOptions options = llama_options(config);
-  LlamaModel llama = LlamaModel::bind(binder, options);
-  MultimodalProjector projector = MultimodalProjector::bind(binder, config.at("mm_hidden_size"), options.hidden_size);
-  TextHiddenFcs fcs = TextHiddenFcs::bind(binder, options.hidden_size, config.at("out_dim"));
+  LlamaModel llama = LlamaModel::bind(binder, LlamaOptions::from_config(config));
+  MultimodalProjector projector = MultimodalProjector::bind(binder, config.mm_hidden_size, config.hidden_size);
+  TextHiddenFcs fcs = TextHiddenFcs::bind(binder, config.hidden_size, config.out_dim);
   binder.finish();
 
   const io::Checkpoint clip_checkpoint = io::Checkpoint::open(clip_dir());
   WeightBinder clip_binder(clip_checkpoint, at::kCPU, at::kFloat);
-  ClipVisionTower clip =
-      ClipVisionTower::bind(clip_binder, clip_options(io::read_json_file(clip_dir() / "config.json"), config));
+  ClipVisionTower clip = ClipVisionTower::bind(
+      clip_binder, ClipVisionOptions::from_config(ClipVisionConfig::load(clip_dir()), config.mm_vision_select_layer));
   clip_binder.finish();
 
   GreedyOptions greedy;
@@ -145,6 +126,12 @@ class LlmParity : public ::testing::Test {
   }
 
   static const Models& models() { return *models_; }
+  // [256, H]: CLIP + projector on the golden picture, preprocessed as the reference does (the golden
+  // preprocessor_config.json is openai/clip-vit-large-patch14's, the module's defaults).
+  static at::Tensor clip_features(const GoldenCase& c) {
+    return models().projector(models().clip.forward(image::clip_preprocess(image::read_image(c.image()))))[0];
+  }
+  // The case's ids with the golden CLIP features spliced in.
   static MultimodalSequence sequence(const GoldenCase& c) {
     return splice_image(models().llama, c.ids(), c.tensor("clip_features"));
   }
@@ -168,8 +155,7 @@ TEST_F(LlmParity, Stage1ClipAndProjectorFeatures) {
   for (const std::string kind : {"chat", "eval"})
     for (const auto& c : golden_cases(kind)) {
       SCOPED_TRACE(kind + "/" + c.name);
-      const at::Tensor features = models().projector(models().clip.forward(c.tensor("clip_pixels")))[0];
-      EXPECT_LE(relative_error(kind + "/" + c.name + " clip_features", features, c.tensor("clip_features")),
+      EXPECT_LE(relative_error(kind + "/" + c.name + " clip_features", clip_features(c), c.tensor("clip_features")),
                 kMaxRelativeError);
     }
 }
@@ -213,12 +199,25 @@ TEST_F(LlmParity, Stage4TextHiddenFcsFromGoldenHidden) {
   }
 }
 
+// The golden prefill_logits of an eval case are the logits at the last position of its single pass.
+TEST_F(LlmParity, EvalTeacherForcedLastLogits) {
+  for (const auto& c : golden_cases("eval")) {
+    SCOPED_TRACE(c.name);
+    const MultimodalSequence s = sequence(c);
+    KvCache cache = models().llama.make_cache(s.embeds.size(1));
+    const at::Tensor logits = models().llama.logits(models().llama.forward(s.embeds, cache)[0][-1]);
+    EXPECT_LE(relative_error(c.name + " teacher-forced last logits", logits, c.tensor("prefill_logits")),
+              kMaxRelativeError);
+  }
+}
+
 TEST_F(LlmParity, EvalTeacherForcedSegHiddenAndEmbeddings) {
   for (const auto& c : golden_cases("eval")) {
     SCOPED_TRACE(c.name);
     const MultimodalSequence s = sequence(c);
     KvCache cache = models().llama.make_cache(s.embeds.size(1));
     const at::Tensor hidden = teacher_forced_seg_hidden(models().llama, cache, s, models().greedy.seg_token_id);
+    ASSERT_EQ(hidden.size(0), c.meta.at("seg_count").get<int64_t>());
     ASSERT_GE(hidden.size(0), 1);
     EXPECT_LE(relative_error(c.name + " teacher-forced seg_hidden", hidden, c.tensor("seg_hidden")), kMaxRelativeError);
     EXPECT_LE(relative_error(c.name + " teacher-forced seg_embeddings", models().text_hidden_fcs(hidden),
@@ -233,13 +232,13 @@ class LlmWeightBinding : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(fs::exists(golden_root())) << golden_root() << " is absent";
   }
-  json config = fs::exists(golden_root()) ? io::read_json_file(lisa_dir() / "config.json") : json();
+  LisaConfig config = LisaConfig::load(lisa_dir());
 };
 
 TEST_F(LlmWeightBinding, MissingKeyIsNamed) {
   const io::Checkpoint checkpoint = io::Checkpoint::open(lisa_dir());
   WeightBinder binder(checkpoint, at::kCPU, at::kFloat);
-  LlamaOptions options = llama_options(config);
+  LlamaOptions options = LlamaOptions::from_config(config);
   options.num_layers += 1;  // asks for one layer more than the checkpoint has
   const std::string missing = "'model.layers." + std::to_string(options.num_layers - 1) + ".input_layernorm.weight'";
   EXPECT_THAT(testing::error_of([&] { LlamaWeights::bind(binder, options); }),
@@ -249,12 +248,11 @@ TEST_F(LlmWeightBinding, MissingKeyIsNamed) {
 TEST_F(LlmWeightBinding, MisShapedKeyIsNamed) {
   const io::Checkpoint checkpoint = io::Checkpoint::open(lisa_dir());
   WeightBinder binder(checkpoint, at::kCPU, at::kFloat);
-  LlamaOptions options = llama_options(config);
+  LlamaOptions options = LlamaOptions::from_config(config);
   options.intermediate_size += 1;
   EXPECT_THAT(testing::error_of([&] { LlamaWeights::bind(binder, options); }),
               ::testing::HasSubstr("'model.layers.0.mlp.gate_proj.weight' has shape"));
-  EXPECT_THAT(testing::error_of([&] { MultimodalProjector::bind(binder, config.at("mm_hidden_size").get<int64_t>() + 1,
-                                                                 config.at("hidden_size")); }),
+  EXPECT_THAT(testing::error_of([&] { MultimodalProjector::bind(binder, config.mm_hidden_size + 1, config.hidden_size); }),
               ::testing::HasSubstr("'model.mm_projector.weight' has shape"));
 }
 
@@ -264,16 +262,16 @@ TEST_F(LlmWeightBinding, UnclaimedKeysFailFinish) {
   const io::Checkpoint checkpoint = io::Checkpoint::open(lisa_dir());
   WeightBinder binder(checkpoint, at::kCPU, at::kFloat);
   binder.ignore_prefix("model.visual_model.");
-  const LlamaOptions options = llama_options(config);
-  LlamaWeights::bind(binder, options);
-  MultimodalProjector::bind(binder, config.at("mm_hidden_size"), options.hidden_size);
+  LlamaWeights::bind(binder, LlamaOptions::from_config(config));
+  MultimodalProjector::bind(binder, config.mm_hidden_size, config.hidden_size);
   EXPECT_THAT(testing::error_of([&] { binder.finish(); }), ::testing::HasSubstr("'model.text_hidden_fcs.0."));
 }
 
 TEST_F(LlmWeightBinding, ClipSelectLayerOutsideTheTowerIsAnError) {
   const io::Checkpoint checkpoint = io::Checkpoint::open(clip_dir());
   WeightBinder binder(checkpoint, at::kCPU, at::kFloat);
-  ClipVisionOptions options = clip_options(io::read_json_file(clip_dir() / "config.json"), config);
+  ClipVisionOptions options =
+      ClipVisionOptions::from_config(ClipVisionConfig::load(clip_dir()), config.mm_vision_select_layer);
   options.select_layer = -100;
   EXPECT_THAT(testing::error_of([&] { ClipVisionTower::bind(binder, options); }),
               ::testing::HasSubstr("select_layer -100"));

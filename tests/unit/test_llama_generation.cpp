@@ -1,5 +1,7 @@
+#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "lisa/error.h"
@@ -14,7 +16,7 @@ class LlamaGeneration : public ::testing::Test {
  protected:
   LlamaOptions options = testing::random_llama_options();
   LlamaModel model{options, testing::random_llama_weights(options, 11)};
-  at::Tensor image = at::randn({3, options.hidden_size});  // 3 "projected CLIP" rows
+  at::Tensor image = at::randn({3, options.hidden_size}, at::make_generator<at::CPUGeneratorImpl>(12));  // 3 "projected CLIP" rows
 
   MultimodalSequence prompt(std::vector<int64_t> ids) const { return splice_image(model, std::move(ids), image); }
 
@@ -84,11 +86,13 @@ TEST_F(LlamaGeneration, CachedGreedyMatchesFullRecomputation) {
   const Reference free_run = reference_generate(p, o);
   ASSERT_GE(std::set<int64_t>(free_run.tokens.begin(), free_run.tokens.end()).size(), 3u) << "pick another seed";
 
-  // [SEG] := the third generated token, EOS := the first later token that differs from it.
-  o.seg_token_id = free_run.tokens[2];
-  for (size_t i = 3; i < free_run.tokens.size() && o.eos_token_ids.empty(); ++i)
-    if (free_run.tokens[i] != o.seg_token_id) o.eos_token_ids = {free_run.tokens[i]};
-  ASSERT_FALSE(o.eos_token_ids.empty());
+  // [SEG] := the third generated token, EOS := the first later token not generated before it, so
+  // that the run emits [SEG] and then stops early at EOS.
+  const auto& t = free_run.tokens;
+  o.seg_token_id = t[2];
+  for (size_t i = 3; i < t.size() && o.eos_token_ids.empty(); ++i)
+    if (std::find(t.begin(), t.begin() + 3, t[i]) == t.begin() + 3) o.eos_token_ids = {t[i]};
+  ASSERT_FALSE(o.eos_token_ids.empty()) << "pick another seed";
   const Reference expected = reference_generate(p, o);
 
   KvCache cache = model.make_cache(32);
@@ -111,6 +115,20 @@ TEST_F(LlamaGeneration, MaxNewTokensCountsEveryGeneratedToken) {
 
   o.max_new_tokens = 0;
   EXPECT_THROW(generate_greedy(model, cache, p, o), Error);
+}
+
+TEST_F(LlamaGeneration, OnTokenSeesEachTokenBeforeTheNextStep) {
+  GreedyOptions o;
+  o.max_new_tokens = 5;
+  KvCache cache = model.make_cache(32);
+  std::vector<int64_t> streamed, cached_when_called;
+  o.on_token = [&](int64_t token) {
+    streamed.push_back(token);
+    cached_when_called.push_back(cache.length());
+  };
+  const GreedyResult result = generate_greedy(model, cache, prompt({1, 5, kImagePlaceholderId, 7, 8}), o);
+  EXPECT_EQ(streamed, result.tokens);
+  EXPECT_EQ(cached_when_called, (std::vector<int64_t>{7, 8, 9, 10, 11}));  // the first one right after the prefill
 }
 
 TEST_F(LlamaGeneration, TooSmallCacheIsAnErrorBeforeAnyWork) {
@@ -145,6 +163,27 @@ TEST_F(LlamaGeneration, TeacherForcedTakesTheRowsBeforeEachSeg) {
   expect_close(rows[0], hidden[5]);
   expect_close(rows[1], hidden[7]);
   EXPECT_EQ(teacher_forced_seg_hidden(model, cache = model.make_cache(32), s, 33).size(0), 0);
+}
+
+// The forced-answer pass after generation: the prompt's cached rows are reused, only the answer runs.
+TEST_F(LlamaGeneration, TeacherForcedReusingACachedPrefixEqualsTheFullPass) {
+  const MultimodalSequence s = prompt({1, 5, kImagePlaceholderId, 7, 9, 8, 9, 2});
+  KvCache full_cache = model.make_cache(32);
+  const at::Tensor full = teacher_forced_seg_hidden(model, full_cache, s, 9);
+
+  KvCache cache = model.make_cache(32);
+  GreedyOptions o;
+  o.max_new_tokens = 3;
+  generate_greedy(model, cache, prompt({1, 5, kImagePlaceholderId, 7}), o);  // caches rows 0..5 and 2 answers
+  const at::Tensor reused = teacher_forced_seg_hidden_reusing(model, cache, s, 9, 6);
+  EXPECT_EQ(cache.length(), s.embeds.size(1));
+  ASSERT_EQ(reused.sizes(), full.sizes());
+  expect_close(reused, full);
+  // Offering more rows than the first [SEG]'s predecessor (row 5) recomputes from that row on.
+  KvCache more = model.make_cache(32);
+  model.forward(s.embeds.slice(1, 0, 7), more);
+  expect_close(teacher_forced_seg_hidden_reusing(model, more, s, 9, 7), full);
+  EXPECT_THROW(teacher_forced_seg_hidden_reusing(model, more, s, 9, 40), Error);
 }
 
 // A second turn reuses the cached first turn: same answer as running both turns from scratch.

@@ -154,11 +154,11 @@ TEST(SamGeometry, InfersTheGeometryFromTheWeights) {
   EXPECT_EQ(g.out_channels, kDim);
   EXPECT_EQ(g.block_windows, (std::vector<int64_t>{kWindow, 0, kWindow}));
   EXPECT_EQ(g.global_blocks(), (std::vector<int64_t>{1}));
-  EXPECT_EQ(sam.input_size().h, kGrid * kPatch);
+  EXPECT_EQ(sam.input_size(), (ImageSize{kGrid * kPatch, kGrid * kPatch}));
 }
 
 TEST(SamGeometry, RunsEndToEndWithTheInferredShapes) {
-  for (const auto dtype : {at::kFloat, at::kBFloat16}) {
+  for (const auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
     const auto sam = load(tiny_sam(), "sam_geometry_run", dtype);
     const auto embedding = sam.encode_image(at::randn({1, 3, kGrid * kPatch, kGrid * kPatch}));
     ASSERT_EQ(embedding.sizes(), at::IntArrayRef({1, kDim, kGrid, kGrid}));

@@ -5,18 +5,24 @@
 
 #include <vector>
 
+#include "lisa/config.h"
 #include "lisa/models/linear.h"
 #include "lisa/models/weights.h"
 
 namespace lisa::models {
 
-// What the weights cannot tell; the caller fills it from config.json (`vision_config` of a CLIPModel).
+// What the weights cannot tell: from the CLIP config.json, and the LISA config's select layer.
 struct ClipVisionOptions {
   int64_t num_heads = 16;
   double layer_norm_eps = 1e-5;
   // Index into transformers' `hidden_states` tuple (0 = after pre_layrnorm, i = output of layer i);
   // negative counts from the end, as LLaVA's `mm_vision_select_layer` (-2) does.
   int64_t select_layer = -2;
+
+  // `select_layer` is the LISA config's mm_vision_select_layer.
+  static ClipVisionOptions from_config(const ClipVisionConfig& config, int64_t select_layer) {
+    return {config.num_attention_heads, config.layer_norm_eps, select_layer};
+  }
 };
 
 class ClipVisionTower {

@@ -46,4 +46,11 @@ GreedyResult generate_greedy(const LlamaModel& model, KvCache& cache, const Mult
 at::Tensor teacher_forced_seg_hidden(const LlamaModel& model, KvCache& cache, const MultimodalSequence& sequence,
                                      int64_t seg_token_id);
 
+// The same pass when `cache` already holds the keys/values of the sequence's first `reused_rows`
+// rows (e.g. the prompt, after generating an answer to it): the cache is cut back to them (or to the
+// first row that predicts a [SEG], whose hidden state is needed) and only the rest is run.
+at::Tensor teacher_forced_seg_hidden_reusing(const LlamaModel& model, KvCache& cache,
+                                             const MultimodalSequence& sequence, int64_t seg_token_id,
+                                             int64_t reused_rows);
+
 }  // namespace lisa::models

@@ -11,7 +11,7 @@ struct Linear {
   at::Tensor bias;    // [Out] or undefined
 
   // Binds `<scope>weight` (and `<scope>bias` when `with_bias`) with the shapes above.
-  static Linear bind(const WeightScope& scope, int64_t in_features, int64_t out_features, bool with_bias);
+  static Linear bind(const WeightScope& scope, int64_t in_features, int64_t out_features, bool with_bias = true);
 
   // [..., In] -> [..., Out]
   at::Tensor operator()(const at::Tensor& x) const { return at::linear(x, weight, bias); }

@@ -6,13 +6,14 @@
 
 #include <vector>
 
+#include "lisa/config.h"
 #include "lisa/models/kv_cache.h"
 #include "lisa/models/rotary_embedding.h"
 #include "lisa/models/weights.h"
 
 namespace lisa::models {
 
-// Filled by the caller from config.json.
+// The decoder's sizes; from_config() fills them from a LISA config.json.
 struct LlamaOptions {
   int64_t vocab_size = 0;         // V (32003 for LISA)
   int64_t hidden_size = 0;        // H
@@ -28,6 +29,8 @@ struct LlamaOptions {
   int64_t head_dim() const { return hidden_size / num_heads; }
   // Throws lisa::Error naming the inconsistent field.
   void validate() const;
+  // Validated.
+  static LlamaOptions from_config(const LisaConfig& config);
 };
 
 struct LlamaLayerWeights {

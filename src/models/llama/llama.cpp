@@ -23,6 +23,21 @@ void LlamaOptions::validate() const {
   if (!(rms_norm_eps > 0.0) || !(rope_theta > 0.0)) fail("rms_norm_eps and rope_theta must be positive");
 }
 
+LlamaOptions LlamaOptions::from_config(const LisaConfig& config) {
+  LlamaOptions options;
+  options.vocab_size = config.vocab_size;
+  options.hidden_size = config.hidden_size;
+  options.intermediate_size = config.intermediate_size;
+  options.num_layers = config.num_hidden_layers;
+  options.num_heads = config.num_attention_heads;
+  options.num_kv_heads = config.num_key_value_heads;
+  options.rms_norm_eps = config.rms_norm_eps;
+  options.rope_theta = config.rope_theta;
+  options.max_position_embeddings = config.max_position_embeddings;
+  options.validate();
+  return options;
+}
+
 LlamaWeights LlamaWeights::bind(WeightBinder& binder, const LlamaOptions& options) {
   options.validate();
   const int64_t H = options.hidden_size, F = options.intermediate_size, V = options.vocab_size;

@@ -10,13 +10,6 @@ namespace {
 constexpr double kLayerNorm2dEps = 1e-6;
 }  // namespace
 
-Linear Linear::bind(const WeightScope& scope, int64_t in_features, int64_t out_features) {
-  Linear layer;
-  layer.weight_ = scope.bind("weight", {out_features, in_features});
-  layer.bias_ = scope.bind("bias", {out_features});
-  return layer;
-}
-
 LayerNorm LayerNorm::bind(const WeightScope& scope, int64_t dim, double eps) {
   LayerNorm norm;
   norm.weight_ = scope.bind("weight", {dim});

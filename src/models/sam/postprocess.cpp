@@ -7,15 +7,15 @@
 namespace lisa::models::sam {
 
 at::Tensor postprocess_masks(const at::Tensor& low_res, ImageSize input, ImageSize resized, ImageSize original) {
-  if (resized.h <= 0 || resized.w <= 0 || resized.h > input.h || resized.w > input.w || original.h <= 0 ||
-      original.w <= 0)
-    throw Error("SAM postprocess: resized size " + std::to_string(resized.h) + "x" + std::to_string(resized.w) +
-                " must lie within the input " + std::to_string(input.h) + "x" + std::to_string(input.w) +
-                " and the original size " + std::to_string(original.h) + "x" + std::to_string(original.w) +
-                " must be positive");
-  auto x = at::upsample_bilinear2d(low_res.to(at::kFloat), {input.h, input.w}, /*align_corners=*/false);
-  x = x.slice(2, 0, resized.h).slice(3, 0, resized.w);
-  return at::upsample_bilinear2d(x, {original.h, original.w}, /*align_corners=*/false);
+  if (resized.height <= 0 || resized.width <= 0 || resized.height > input.height || resized.width > input.width ||
+      original.height <= 0 || original.width <= 0)
+    throw Error("SAM postprocess: resized size " + std::to_string(resized.height) + "x" +
+                std::to_string(resized.width) + " must lie within the input " + std::to_string(input.height) + "x" +
+                std::to_string(input.width) + " and the original size " + std::to_string(original.height) + "x" +
+                std::to_string(original.width) + " must be positive");
+  auto x = at::upsample_bilinear2d(low_res.to(at::kFloat), {input.height, input.width}, /*align_corners=*/false);
+  x = x.slice(2, 0, resized.height).slice(3, 0, resized.width);
+  return at::upsample_bilinear2d(x, {original.height, original.width}, /*align_corners=*/false);
 }
 
 }  // namespace lisa::models::sam

@@ -39,13 +39,15 @@ Sam Sam::load(WeightBinder& binder, const std::string& prefix) {
              binder.dtype());
 }
 
-ImageSize Sam::input_size() const { return {encoder_geometry().image_h(), encoder_geometry().image_w()}; }
+ImageSize Sam::input_size() const {
+  return {static_cast<int>(encoder_geometry().image_h()), static_cast<int>(encoder_geometry().image_w())};
+}
 
 at::Tensor Sam::encode_image(const at::Tensor& pixels) const {
   const auto size = input_size();
-  if (pixels.dim() != 4 || pixels.size(1) != 3 || pixels.size(2) != size.h || pixels.size(3) != size.w)
+  if (pixels.dim() != 4 || pixels.size(1) != 3 || pixels.size(2) != size.height || pixels.size(3) != size.width)
     throw Error("SAM image encoder: pixels have shape " + shape_string(pixels) + ", expected [B, 3, " +
-                std::to_string(size.h) + ", " + std::to_string(size.w) + "]");
+                std::to_string(size.height) + ", " + std::to_string(size.width) + "]");
   return image_encoder_(pixels.to(device_, dtype_));
 }
 

@@ -5,20 +5,12 @@
 
 #include <vector>
 
+#include "lisa/models/linear.h"
 #include "lisa/models/weights.h"
 
 namespace lisa::models::sam {
 
-// y = x W^T + b.
-class Linear {
- public:
-  static Linear bind(const WeightScope& scope, int64_t in_features, int64_t out_features);
-  at::Tensor operator()(const at::Tensor& x) const { return at::linear(x, weight_, bias_); }
-
- private:
-  at::Tensor weight_;  // [out, in]
-  at::Tensor bias_;    // [out]
-};
+// SAM's fully connected layers all have a bias: lisa::models::Linear (linear.h) serves them.
 
 // nn.LayerNorm over the last dimension.
 class LayerNorm {

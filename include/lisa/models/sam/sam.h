@@ -31,7 +31,8 @@ class Sam {
   // image_embedding [1, D, grid_h, grid_w] from encode_image, seg_embeddings [n, D]
   // -> low-resolution mask logits [n, 1, 4 * grid_h, 4 * grid_w] and IoU predictions [n], model dtype.
   MaskPrediction decode(const at::Tensor& image_embedding, const at::Tensor& seg_embeddings) const;
-  // float32 logits [n, 1, original.h, original.w]; `resized` is the image size before padding.
+  // float32 logits [n, 1, original.height, original.width]; `resized` is the image size before
+  // padding (image::SamInput's resize_size and original_size fit as they are).
   at::Tensor postprocess(const at::Tensor& low_res_logits, ImageSize resized, ImageSize original) const;
 
   ImageSize input_size() const;  // the padded encoder input, 1024 x 1024 for SAM
