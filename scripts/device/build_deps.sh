@@ -27,7 +27,7 @@ rm -rf "$WORK/zlib" && cp -a "$SRC/zlib" "$WORK/zlib"
 
 say "libjpeg-turbo"
 SIMD=ON; command -v nasm >/dev/null || command -v yasm >/dev/null || SIMD=OFF
-# libjpeg-turbo resolves a relative CMAKE_INSTALL_LIBDIR against the prefix's parent: give it absolute.
+# libjpeg-turbo installs to a relative CMAKE_INSTALL_LIBDIR under the current directory: give it absolute.
 cmake -S "$SRC/libjpeg-turbo" -B "$WORK/jpeg" "${GEN[@]}" "${STATIC[@]}" -DCMAKE_INSTALL_LIBDIR="$PREFIX/lib" \
       -DENABLE_SHARED=OFF -DENABLE_STATIC=ON \
       -DWITH_TURBOJPEG=OFF -DWITH_SIMD="$SIMD" >/dev/null
