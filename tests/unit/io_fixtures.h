@@ -2,7 +2,6 @@
 // Shared helpers of the checkpoint-reader tests: fixture paths (tests/data/io, written by
 // scripts/fixtures/make_io_fixtures.py) and the check that a file is rejected with a message
 // naming it and the problem.
-#include <ftw.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -17,14 +16,6 @@ namespace lisa::testing {
 
 inline std::filesystem::path io_fixture(const std::string& relative) {
   return std::filesystem::path(LISA_TEST_DATA_DIR) / "io" / relative;
-}
-
-// Deletes a directory tree. Not std::filesystem::remove_all: the torch wheel's libtorch.so exports
-// its own copy of the std::filesystem functions, and its remove_all crashes (calls a null pointer).
-inline void remove_tree(const std::filesystem::path& root) {
-  ::nftw(
-      root.c_str(), [](const char* path, const struct stat*, int, struct FTW*) { return std::remove(path); }, 16,
-      FTW_DEPTH | FTW_PHYS);
 }
 
 // Runs `action`, which must throw lisa::Error; returns its message ("" and a failure otherwise).

@@ -29,16 +29,10 @@ class ReadImageErrors : public ::testing::Test {
                                         "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
-  // Not fs::remove_all: the copy of std::filesystem that libtorch.so exports crashes in it
-  // (torch 2.11 wheel) once the directory is not empty.
-  void TearDown() override {
-    for (const auto& path : written_) fs::remove(path);
-    fs::remove(dir_);
-  }
+  void TearDown() override { fs::remove_all(dir_); }
 
   fs::path write(const std::string& name, const std::vector<uint8_t>& bytes) {
     const fs::path path = dir_ / name;
-    written_.push_back(path);
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     return path;
   }
@@ -56,7 +50,6 @@ class ReadImageErrors : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::vector<fs::path> written_;
 };
 
 TEST(ReadImage, OddKindsDecodeLikeOpenCvPython) {

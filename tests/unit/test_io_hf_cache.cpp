@@ -23,14 +23,14 @@ class HfCache : public ::testing::Test {
       ::unsetenv(name);
     }
     root_ = fs::path(::testing::TempDir()) / ("hf_cache_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    remove_tree(root_);
+    std::filesystem::remove_all(root_);
     fs::create_directories(root_);
   }
   void TearDown() override {
     for (const auto& [name, value] : saved_)
       if (value) ::setenv(name.c_str(), value->c_str(), 1);
       else ::unsetenv(name.c_str());
-    remove_tree(root_);
+    std::filesystem::remove_all(root_);
   }
 
   fs::path snapshot(const fs::path& hub, const std::string& revision) {

@@ -39,12 +39,7 @@ class TokenizerDir {
     for (const char* name : {"tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"})
       fs::copy_file(lisa_test::golden_model_dir() / name, path_ / name);
   }
-  // Not fs::remove_all: libtorch.so exports its own std::filesystem::remove_all, which crashes here.
-  ~TokenizerDir() {
-    for (const char* name : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"})
-      std::remove((path_ / name).c_str());
-    ::rmdir(path_.c_str());
-  }
+  ~TokenizerDir() { fs::remove_all(path_); }
   const fs::path& path() const { return path_; }
 
   nlohmann::json read(const char* name) const { return lisa::io::read_json_file(path_ / name); }
