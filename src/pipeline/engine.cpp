@@ -9,6 +9,7 @@
 #include "lisa/io/checkpoint.h"
 #include "lisa/io/hf_cache.h"
 #include "lisa/io/json_file.h"
+#include "lisa/models/fp32_math.h"
 #include "lisa/models/weights.h"
 #include "lisa/pipeline/session.h"
 #include "lisa/tokenizer/conversation.h"
@@ -61,6 +62,7 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
   at::set_num_threads(options.threads > 0 ? options.threads
                                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const at::ScalarType dtype = scalar_type(engine->precision_);
+  models::use_ieee_fp32(engine->device_);
 
   engine->model_dir_ = io::resolve_model_dir(options.model.string());
   const auto config = LisaConfig::load(engine->model_dir_);

@@ -1,6 +1,7 @@
 // End-to-end parity of the Engine (the path chat, segment and eval use) with the reference on every
 // golden case: generated ids identical, one mask per [SEG] with IoU >= 0.999 against the reference's
-// mask (fp32, CPU); and the agreement a bf16 run must keep with the fp32 reference.
+// mask (fp32), and the agreement a bf16 run must keep with the fp32 reference; on every device
+// (support/devices.h), against the same CPU goldens.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -9,6 +10,7 @@
 #include "lisa/image/read_image.h"
 #include "lisa/pipeline/engine.h"
 #include "lisa/pipeline/session.h"
+#include "support/devices.h"
 #include "support/golden.h"
 
 namespace {
@@ -16,25 +18,33 @@ namespace {
 using lisa::testing::GoldenCase;
 namespace pipeline = lisa::pipeline;
 
-std::unique_ptr<pipeline::Engine> load_engine(pipeline::Precision precision, const std::string& conv_type) {
+std::unique_ptr<pipeline::Engine> load_engine(const std::string& device, pipeline::Precision precision,
+                                              const std::string& conv_type) {
   pipeline::EngineOptions options;
   options.conv_type = conv_type;
   options.model = lisa::testing::golden_lisa_bin_dir();
   options.vision_tower = lisa::testing::golden_clip_dir().string();
-  options.device = "cpu";
+  options.device = device;
   options.precision = precision;
   options.threads = 1;  // ctest runs the test shards side by side, one per core
   return pipeline::Engine::load(options);
 }
 
-// One engine per conversation template, loaded once for the whole suite.
-const pipeline::Engine& fp32_engine(const GoldenCase& golden) {
-  static std::map<std::string, std::unique_ptr<pipeline::Engine>> engines;
-  const auto conv_type = golden.meta.at("conv_type").get<std::string>();
-  auto& engine = engines[conv_type];
-  if (!engine) engine = load_engine(pipeline::Precision::kFp32, conv_type);
-  return *engine;
-}
+class EngineParity : public lisa::testing::OnEachDevice {
+ protected:
+  // One fp32 engine per device and conversation template, loaded once for the whole suite.
+  const pipeline::Engine& fp32_engine(const GoldenCase& golden) const {
+    const auto conv_type = golden.meta.at("conv_type").get<std::string>();
+    auto& engine = fp32_engines_[GetParam() + "/" + conv_type];
+    if (!engine) engine = load_engine(GetParam(), pipeline::Precision::kFp32, conv_type);
+    return *engine;
+  }
+  // Device tensors are released before the process exits, not by static destructors.
+  static void TearDownTestSuite() { fp32_engines_.clear(); }
+
+  static std::map<std::string, std::unique_ptr<pipeline::Engine>> fp32_engines_;
+};
+std::map<std::string, std::unique_ptr<pipeline::Engine>> EngineParity::fp32_engines_;
 
 double iou(const at::Tensor& mask, const std::filesystem::path& golden_png) {
   const cv::Mat golden = cv::imread(golden_png.string(), cv::IMREAD_GRAYSCALE);
@@ -68,7 +78,7 @@ void expect_masks(const pipeline::Answer& answer, const GoldenCase& golden, doub
     EXPECT_GE(iou(answer.masks[i].binary, paths[i]), min_iou) << golden.name << " mask " << i;
 }
 
-TEST(EngineParity, ChatCasesGiveTheReferenceIdsAndMasks) {
+TEST_P(EngineParity, ChatCasesGiveTheReferenceIdsAndMasks) {
   const auto cases = lisa::testing::golden_cases("chat");
   ASSERT_GE(cases.size(), 8u);
   for (const auto& golden : cases) {
@@ -79,7 +89,7 @@ TEST(EngineParity, ChatCasesGiveTheReferenceIdsAndMasks) {
   }
 }
 
-TEST(EngineParity, EvalCasesTeacherForcedGiveTheReferenceMasks) {
+TEST_P(EngineParity, EvalCasesTeacherForcedGiveTheReferenceMasks) {
   const auto cases = lisa::testing::golden_cases("eval");
   ASSERT_GE(cases.size(), 4u);
   for (const auto& golden : cases) {
@@ -91,7 +101,7 @@ TEST(EngineParity, EvalCasesTeacherForcedGiveTheReferenceMasks) {
 // --force-seg on an answer without [SEG]: the mask is the one of the answer "Sure, [SEG]."
 // teacher-forced, computed on the prompt's cached keys/values; it must equal a full teacher-forced
 // pass over the same conversation.
-TEST(EngineParity, ForcedSegEqualsAFullTeacherForcedPass) {
+TEST_P(EngineParity, ForcedSegEqualsAFullTeacherForcedPass) {
   const auto golden = GoldenCase::load(lisa::testing::golden_root() / "chat" / "coffee");
   ASSERT_EQ(golden.meta.at("seg_count").get<int>(), 0);
   const auto& engine = fp32_engine(golden);
@@ -116,8 +126,8 @@ TEST(EngineParity, ForcedSegEqualsAFullTeacherForcedPass) {
 
 // bf16 cannot give fp32's numbers; the bar is agreement: identical ids in >= 90% of the chat cases,
 // and every mask of those cases within IoU 0.98 of the reference's.
-TEST(EngineParity, Bf16AgreesWithTheFp32Reference) {
-  const auto engine = load_engine(pipeline::Precision::kBf16, "llava_v1");
+TEST_P(EngineParity, Bf16AgreesWithTheFp32Reference) {
+  const auto engine = load_engine(GetParam(), pipeline::Precision::kBf16, "llava_v1");
   size_t cases = 0, identical = 0;
   for (const auto& golden : lisa::testing::golden_cases("chat")) {
     if (golden.meta.at("conv_type") != "llava_v1") continue;
@@ -129,8 +139,11 @@ TEST(EngineParity, Bf16AgreesWithTheFp32Reference) {
     expect_masks(answer, golden, 0.98);
   }
   ASSERT_GT(cases, 0u);
-  std::cout << "[ parity ] bf16: " << identical << " of " << cases << " chat cases with identical ids\n";
+  std::cout << "[ parity ] " << GetParam() << " bf16: " << identical << " of " << cases << " chat cases with identical ids\n";
   EXPECT_GE(static_cast<double>(identical), 0.9 * cases);
 }
+
+INSTANTIATE_TEST_SUITE_P(Devices, EngineParity, ::testing::ValuesIn(lisa::testing::parity_devices()),
+                         lisa::testing::device_test_name);
 
 }  // namespace

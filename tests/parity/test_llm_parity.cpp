@@ -1,14 +1,13 @@
 // Parity of the CLIP tower, projector, LLaMA decoder, greedy generation and text_hidden_fcs with
-// the reference goldens (tests/data/golden, fp32 CPU). Each stage starts from the golden input of
-// that stage (the LLM stages from the golden clip_features), so the first failing test names the
-// stage where a divergence starts. The CLIP input is the image module's preprocessing of the golden
-// picture (its own parity test checks it against the reference).
+// the reference goldens (tests/data/golden, fp32 CPU), on every device (support/devices.h). Each
+// stage starts from the golden input of that stage (the LLM stages from the golden clip_features),
+// so the first failing test names the stage where a divergence starts. The CLIP input is the image
+// module's preprocessing of the golden picture, checked against the reference's hash.
 //
 // Error measure: max |actual - golden| / max |golden| over the whole tensor.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -20,8 +19,6 @@
 
 #include "lisa/config.h"
 #include "lisa/error.h"
-#include "lisa/image/clip_preprocess.h"
-#include "lisa/image/read_image.h"
 #include "lisa/io/checkpoint.h"
 #include "lisa/io/json_file.h"
 #include "lisa/models/clip.h"
@@ -31,28 +28,31 @@
 #include "lisa/models/projector.h"
 #include "lisa/models/text_hidden_fcs.h"
 #include "lisa/models/weights.h"
+#include "support/devices.h"
+#include "support/golden.h"
 #include "unit/io_fixtures.h"
 
 namespace lisa::models {
 namespace {
 
 namespace fs = std::filesystem;
+using lisa::testing::golden_root;
+using lisa::testing::GoldenCase;
 using nlohmann::json;
 
 constexpr double kMaxRelativeError = 1e-4;
 
-fs::path golden_root() { return fs::path(LISA_TEST_DATA_DIR) / "golden"; }
-fs::path lisa_dir() { return golden_root() / "models" / "lisa-tiny-bin"; }
-fs::path clip_dir() { return golden_root() / "models" / "clip-tiny"; }
+fs::path lisa_dir() { return lisa::testing::golden_lisa_bin_dir(); }
+fs::path clip_dir() { return lisa::testing::golden_clip_dir(); }
 
 // Also prints the measure, so that a passing run documents how close it came.
 double relative_error(const std::string& what, const at::Tensor& actual, const at::Tensor& golden) {
   EXPECT_EQ(actual.sizes(), golden.sizes()) << what;
   if (actual.sizes() != golden.sizes()) return std::numeric_limits<double>::infinity();
   if (golden.numel() == 0) return 0.0;
-  const at::Tensor a = actual.to(at::kDouble), g = golden.to(at::kDouble);
+  const at::Tensor a = actual.to(at::kCPU, at::kDouble), g = golden.to(at::kDouble);
   const double error = ((a - g).abs().max() / g.abs().max()).item<double>();
-  std::cout << "[parity] " << what << ": max relative error " << error << "\n";
+  std::cout << "[parity] " << actual.device() << " " << what << ": max relative error " << error << "\n";
   return error;
 }
 
@@ -61,27 +61,11 @@ std::vector<int64_t> eos_ids(const json& generation_config) {
   return eos.is_array() ? eos.get<std::vector<int64_t>>() : std::vector<int64_t>{eos.get<int64_t>()};
 }
 
-struct GoldenCase {
-  std::string name;
-  json meta;
-  io::Checkpoint tensors;
-  at::Tensor tensor(const std::string& key) const { return tensors.load(key); }
-  std::vector<int64_t> ids() const { return meta.at("input_ids").get<std::vector<int64_t>>(); }
-  fs::path image() const { return golden_root() / meta.at("image").get<std::string>(); }
-};
-
-std::vector<GoldenCase> golden_cases(const std::string& kind) {
-  std::vector<GoldenCase> cases;
-  const fs::path root = golden_root() / kind;
-  for (const auto& entry : fs::directory_iterator(root))
-    if (entry.is_directory()) {
-      const json meta = io::read_json_file(entry.path() / "case.json");
-      cases.push_back({entry.path().filename().string(), meta,
-                       io::Checkpoint::open(entry.path() / meta.at("tensors").get<std::string>())});
-    }
-  std::sort(cases.begin(), cases.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  EXPECT_FALSE(cases.empty()) << root << " holds no cases";
-  return cases;
+// The golden cases of one kind; a kind without cases is a failure, not a test that checks nothing.
+std::vector<GoldenCase> cases(const std::string& kind) {
+  auto found = lisa::testing::golden_cases(kind);
+  EXPECT_FALSE(found.empty()) << golden_root() / kind << " holds no cases";
+  return found;
 }
 
 struct Models {
@@ -92,10 +76,10 @@ struct Models {
   GreedyOptions greedy;
 };
 
-std::unique_ptr<Models> load_models() {
+std::unique_ptr<Models> load_models(const at::Device& device) {
   const LisaConfig config = LisaConfig::load(lisa_dir());
   const io::Checkpoint lisa = io::Checkpoint::open(lisa_dir());
-  WeightBinder binder(lisa, at::kCPU, at::kFloat);
+  WeightBinder binder(lisa, device, at::kFloat);
   binder.ignore_prefix("model.visual_model.");  // SAM: bound by models/sam
   LlamaModel llama = LlamaModel::bind(binder, LlamaOptions::from_config(config));
   MultimodalProjector projector = MultimodalProjector::bind(binder, config.mm_hidden_size, config.hidden_size);
@@ -103,7 +87,7 @@ std::unique_ptr<Models> load_models() {
   binder.finish();
 
   const io::Checkpoint clip_checkpoint = io::Checkpoint::open(clip_dir());
-  WeightBinder clip_binder(clip_checkpoint, at::kCPU, at::kFloat);
+  WeightBinder clip_binder(clip_checkpoint, device, at::kFloat);
   ClipVisionTower clip = ClipVisionTower::bind(
       clip_binder, ClipVisionOptions::from_config(ClipVisionConfig::load(clip_dir()), config.mm_vision_select_layer));
   clip_binder.finish();
@@ -114,70 +98,79 @@ std::unique_ptr<Models> load_models() {
   return std::make_unique<Models>(Models{std::move(llama), std::move(projector), std::move(fcs), std::move(clip), greedy});
 }
 
-class LlmParity : public ::testing::Test {
+class LlmParity : public lisa::testing::OnEachDevice {
  protected:
-  static void SetUpTestSuite() {
-    if (fs::exists(golden_root())) models_ = load_models();
-  }
-  static void TearDownTestSuite() { models_.reset(); }
   void SetUp() override {
+    OnEachDevice::SetUp();
+    if (IsSkipped()) return;
     ASSERT_TRUE(fs::exists(golden_root())) << golden_root() << " is absent";
-    ASSERT_TRUE(models_) << "models failed to load";
+    auto& loaded = models_[GetParam()];
+    if (!loaded) loaded = load_models(device());
+    models_now_ = loaded.get();
   }
 
-  static const Models& models() { return *models_; }
+  // Device tensors are released before the process exits, not by static destructors.
+  static void TearDownTestSuite() {
+    runs_.clear();
+    models_.clear();
+  }
+
+  const Models& models() const { return *models_now_; }
   // [256, H]: CLIP + projector on the golden picture, preprocessed as the reference does (the golden
   // preprocessor_config.json is openai/clip-vit-large-patch14's, the module's defaults).
-  static at::Tensor clip_features(const GoldenCase& c) {
-    return models().projector(models().clip.forward(image::clip_preprocess(image::read_image(c.image()))))[0];
+  at::Tensor clip_features(const GoldenCase& c) const {
+    return models().projector(models().clip.forward(c.clip_pixels()))[0];
   }
   // The case's ids with the golden CLIP features spliced in.
-  static MultimodalSequence sequence(const GoldenCase& c) {
+  MultimodalSequence sequence(const GoldenCase& c) const {
     return splice_image(models().llama, c.ids(), c.tensor("clip_features"));
   }
-  // One greedy run per chat case, from the golden CLIP features, shared by the stage tests.
-  static const GreedyResult& generation(const GoldenCase& c) {
-    static std::map<std::string, GreedyResult> runs;
-    auto found = runs.find(c.name);
-    if (found != runs.end()) return found->second;
+  // One greedy run per device and chat case, from the golden CLIP features, shared by the stage tests.
+  const GreedyResult& generation(const GoldenCase& c) const {
+    const std::string key = GetParam() + "/" + c.name;
+    auto found = runs_.find(key);
+    if (found != runs_.end()) return found->second;
     const MultimodalSequence prompt = sequence(c);
     GreedyOptions options = models().greedy;
     options.max_new_tokens = c.meta.at("max_new_tokens");
     KvCache cache = models().llama.make_cache(prompt.embeds.size(1) + options.max_new_tokens - 1);
-    return runs.emplace(c.name, generate_greedy(models().llama, cache, prompt, options)).first->second;
+    return runs_.emplace(key, generate_greedy(models().llama, cache, prompt, options)).first->second;
   }
 
-  static std::unique_ptr<Models> models_;
+  static std::map<std::string, std::unique_ptr<Models>> models_;  // by device
+  static std::map<std::string, GreedyResult> runs_;                // by device/case
+  const Models* models_now_ = nullptr;
 };
-std::unique_ptr<Models> LlmParity::models_;
+std::map<std::string, std::unique_ptr<Models>> LlmParity::models_;
+std::map<std::string, GreedyResult> LlmParity::runs_;
 
-TEST_F(LlmParity, Stage1ClipAndProjectorFeatures) {
+TEST_P(LlmParity, Stage1ClipAndProjectorFeatures) {
   for (const std::string kind : {"chat", "eval"})
-    for (const auto& c : golden_cases(kind)) {
+    for (const auto& c : cases(kind)) {
       SCOPED_TRACE(kind + "/" + c.name);
       EXPECT_LE(relative_error(kind + "/" + c.name + " clip_features", clip_features(c), c.tensor("clip_features")),
                 kMaxRelativeError);
     }
 }
 
-TEST_F(LlmParity, Stage2PrefillLogits) {
-  for (const auto& c : golden_cases("chat")) {
+TEST_P(LlmParity, Stage2PrefillLogits) {
+  for (const auto& c : cases("chat")) {
     SCOPED_TRACE(c.name);
     EXPECT_LE(relative_error(c.name + " prefill_logits", generation(c).prefill_logits, c.tensor("prefill_logits")),
               kMaxRelativeError);
   }
 }
 
-TEST_F(LlmParity, Stage3GeneratedIds) {
-  for (const auto& c : golden_cases("chat")) {
+TEST_P(LlmParity, Stage3GeneratedIds) {
+  for (const auto& c : cases("chat")) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(generation(c).tokens, c.meta.at("generated_ids").get<std::vector<int64_t>>());
   }
 }
 
-TEST_F(LlmParity, Stage4SegHiddenAndEmbeddings) {
+TEST_P(LlmParity, Stage4SegHiddenAndEmbeddings) {
   int64_t total_segs = 0;
-  for (const auto& c : golden_cases("chat")) {
+  for (const auto& c : cases("chat")) {
     SCOPED_TRACE(c.name);
     const GreedyResult& run = generation(c);
     EXPECT_EQ(run.seg_hidden.size(0), c.meta.at("seg_count").get<int64_t>());
@@ -190,8 +183,8 @@ TEST_F(LlmParity, Stage4SegHiddenAndEmbeddings) {
   EXPECT_GT(total_segs, 0) << "no chat case emits [SEG]: this stage would check nothing";
 }
 
-TEST_F(LlmParity, Stage4TextHiddenFcsFromGoldenHidden) {
-  for (const auto& c : golden_cases("chat")) {
+TEST_P(LlmParity, Stage4TextHiddenFcsFromGoldenHidden) {
+  for (const auto& c : cases("chat")) {
     SCOPED_TRACE(c.name);
     EXPECT_LE(relative_error(c.name + " seg_embeddings from golden seg_hidden",
                              models().text_hidden_fcs(c.tensor("seg_hidden")), c.tensor("seg_embeddings")),
@@ -200,8 +193,8 @@ TEST_F(LlmParity, Stage4TextHiddenFcsFromGoldenHidden) {
 }
 
 // The golden prefill_logits of an eval case are the logits at the last position of its single pass.
-TEST_F(LlmParity, EvalTeacherForcedLastLogits) {
-  for (const auto& c : golden_cases("eval")) {
+TEST_P(LlmParity, EvalTeacherForcedLastLogits) {
+  for (const auto& c : cases("eval")) {
     SCOPED_TRACE(c.name);
     const MultimodalSequence s = sequence(c);
     KvCache cache = models().llama.make_cache(s.embeds.size(1));
@@ -211,8 +204,8 @@ TEST_F(LlmParity, EvalTeacherForcedLastLogits) {
   }
 }
 
-TEST_F(LlmParity, EvalTeacherForcedSegHiddenAndEmbeddings) {
-  for (const auto& c : golden_cases("eval")) {
+TEST_P(LlmParity, EvalTeacherForcedSegHiddenAndEmbeddings) {
+  for (const auto& c : cases("eval")) {
     SCOPED_TRACE(c.name);
     const MultimodalSequence s = sequence(c);
     KvCache cache = models().llama.make_cache(s.embeds.size(1));
@@ -225,6 +218,9 @@ TEST_F(LlmParity, EvalTeacherForcedSegHiddenAndEmbeddings) {
               kMaxRelativeError);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Devices, LlmParity, ::testing::ValuesIn(lisa::testing::parity_devices()),
+                         lisa::testing::device_test_name);
 
 // Strictness of the binding, on the golden checkpoints: errors name the key at fault.
 class LlmWeightBinding : public ::testing::Test {
