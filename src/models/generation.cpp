@@ -1,9 +1,11 @@
 #include "lisa/models/generation.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "lisa/error.h"
+#include "models/host_token.h"
 
 namespace lisa::models {
 
@@ -35,22 +37,42 @@ GreedyResult generate_greedy(const LlamaModel& model, KvCache& cache, const Mult
     return std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(), token) != options.eos_token_ids.end();
   };
 
+  // One decoding step: `hidden` [H] is the final hidden state that predicts `token` (its argmax,
+  // still on the device: the next step's embedding lookup reads it there).
+  struct Step {
+    at::Tensor hidden, logits, token;
+  };
+  const auto step_from = [&](const at::Tensor& hidden) {
+    Step step{hidden, model.logits(hidden), {}};
+    step.token = step.logits.argmax();
+    return step;
+  };
+  const auto feed = [&](const Step& step) {
+    return step_from(model.forward(model.embed(step.token.view({1})).unsqueeze(0), cache)[0][0]);
+  };
+
   const at::Tensor prefill = model.forward(prompt.embeds, cache);  // [1, T, H]
   std::vector<at::Tensor> seg_hidden{seg_rows(prefill, prompt, options.seg_token_id)};
-  at::Tensor last = prefill[0][-1];  // [H]: predicts the next token
-  at::Tensor logits = model.logits(last);
+  Step current = step_from(prefill[0][-1]);
 
   GreedyResult result;
-  result.prefill_logits = logits;
+  result.prefill_logits = current.logits;
+  HostToken host_token(model.device());
   while (true) {
-    const at::Tensor next = logits.argmax();  // stays on the device: the embedding lookup reads it there
-    const int64_t token = next.item<int64_t>();
+    host_token.start(current.token);
+    const bool room = static_cast<int64_t>(result.tokens.size()) + 1 < options.max_new_tokens;
+    // Queue the next step before reading this token, so that the device works while the host waits.
+    std::optional<Step> ahead;
+    if (room && options.queue_ahead) ahead = feed(current);
+    const int64_t token = host_token.wait();
     result.tokens.push_back(token);
     if (options.on_token) options.on_token(token);
-    if (token == options.seg_token_id) seg_hidden.push_back(last.unsqueeze(0));
-    if (is_eos(token) || static_cast<int64_t>(result.tokens.size()) == options.max_new_tokens) break;
-    last = model.forward(model.embed(next.view({1})).unsqueeze(0), cache)[0][0];
-    logits = model.logits(last);
+    if (token == options.seg_token_id) seg_hidden.push_back(current.hidden.unsqueeze(0));
+    if (is_eos(token) || !room) {
+      if (ahead) cache.truncate(cache.length() - 1);  // the step queued after EOS never happened
+      break;
+    }
+    current = ahead ? std::move(*ahead) : feed(current);
   }
   result.seg_hidden = at::cat(seg_hidden);
   return result;

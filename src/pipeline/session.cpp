@@ -123,6 +123,7 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
   greedy.max_new_tokens = options.max_new_tokens;
   if (!options.ignore_eos) greedy.eos_token_ids = engine.eos_token_ids();
   greedy.seg_token_id = tok.seg_token_id();
+  greedy.queue_ahead = engine.device().is_cuda();
   bool prefilled = false;
   greedy.on_token = [&](int64_t token) {
     if (!prefilled) {

@@ -131,6 +131,45 @@ TEST_F(LlamaGeneration, OnTokenSeesEachTokenBeforeTheNextStep) {
   EXPECT_EQ(cached_when_called, (std::vector<int64_t>{7, 8, 9, 10, 11}));  // the first one right after the prefill
 }
 
+// Queueing each next step before reading the token changes nothing in the result, whether the run
+// ends at EOS (the queued step is undone) or at max_new_tokens (nothing is queued past it).
+TEST_F(LlamaGeneration, QueueingAheadGivesTheSameRunAndCache) {
+  const MultimodalSequence p = prompt({1, 5, kImagePlaceholderId, 7, 8});
+  GreedyOptions o;
+  o.max_new_tokens = 12;
+  KvCache free_cache = model.make_cache(32);
+  const auto free_run = generate_greedy(model, free_cache, p, o).tokens;
+  ASSERT_GE(free_run.size(), 4u);
+  o.seg_token_id = free_run[1];
+  for (const auto& [eos, max_new_tokens] : {std::pair<std::vector<int64_t>, int64_t>{{free_run[3]}, 12},
+                                            std::pair<std::vector<int64_t>, int64_t>{{}, 6}}) {
+    o.eos_token_ids = eos;
+    o.max_new_tokens = max_new_tokens;
+    KvCache plain_cache = model.make_cache(32), ahead_cache = model.make_cache(32);
+    o.queue_ahead = false;
+    const GreedyResult plain = generate_greedy(model, plain_cache, p, o);
+    std::vector<int64_t> cached_when_called;
+    o.queue_ahead = true;
+    o.on_token = [&](int64_t) { cached_when_called.push_back(ahead_cache.length()); };
+    const GreedyResult ahead = generate_greedy(model, ahead_cache, p, o);
+    o.on_token = nullptr;
+
+    SCOPED_TRACE(eos.empty() ? "ends at max_new_tokens" : "ends at EOS");
+    EXPECT_EQ(ahead.tokens, plain.tokens);
+    EXPECT_TRUE(at::equal(ahead.prefill_logits, plain.prefill_logits));
+    ASSERT_GE(plain.seg_hidden.size(0), 1);
+    EXPECT_TRUE(at::equal(ahead.seg_hidden, plain.seg_hidden));
+    EXPECT_EQ(ahead_cache.length(), plain_cache.length());
+    EXPECT_EQ(ahead_cache.length(), 7 + static_cast<int64_t>(plain.tokens.size()) - 1);
+    // Each token is read once the step that feeds it back is queued; at max_new_tokens no step is
+    // queued for the last one, at EOS one is (and undone afterwards).
+    std::vector<int64_t> expected;
+    for (size_t i = 0; i + 1 < plain.tokens.size(); ++i) expected.push_back(7 + static_cast<int64_t>(i) + 1);
+    expected.push_back(7 + static_cast<int64_t>(plain.tokens.size()) - (eos.empty() ? 1 : 0));
+    EXPECT_EQ(cached_when_called, expected);
+  }
+}
+
 TEST_F(LlamaGeneration, TooSmallCacheIsAnErrorBeforeAnyWork) {
   GreedyOptions o;
   o.max_new_tokens = 10;

@@ -25,6 +25,12 @@ struct GreedyOptions {
   // Called with each generated id as soon as it is chosen (streaming; the first call marks the end of
   // the prefill).
   std::function<void(int64_t)> on_token;
+  // Queue the step of each token on the device before reading the token on the host (one step of
+  // lookahead): the device never waits for the host between tokens. The step queued after an EOS is
+  // wasted work, undone in the cache; worth it on a GPU, not on the CPU where nothing runs meanwhile.
+  // Tokens, hidden states and the final cache are the same either way; on_token then sees the cache
+  // one position further.
+  bool queue_ahead = false;
 };
 
 struct GreedyResult {
@@ -37,7 +43,7 @@ struct GreedyResult {
 
 // Appends `prompt` to `cache` (which may hold an earlier prefix) and decodes. The cache needs room for
 // prompt + max_new_tokens - 1 positions beyond what it holds (lisa::Error otherwise, before any work).
-// Per step the only host synchronisation is reading the chosen token id.
+// Per step the only host synchronisation is reading the chosen token id (see queue_ahead).
 GreedyResult generate_greedy(const LlamaModel& model, KvCache& cache, const MultimodalSequence& prompt,
                              const GreedyOptions& options);
 
