@@ -62,8 +62,8 @@ class LlamaModel {
   }
 
   const LlamaOptions& options() const { return options_; }
-  at::Device device() const { return weights_.embed_tokens.device(); }
-  at::ScalarType dtype() const { return weights_.embed_tokens.scalar_type(); }
+  at::Device device() const { return embed_tokens_.device(); }
+  at::ScalarType dtype() const { return embed_tokens_.scalar_type(); }
 
   // A cache for up to `capacity` positions (<= max_position_embeddings).
   KvCache make_cache(int64_t capacity) const;
@@ -78,10 +78,22 @@ class LlamaModel {
   at::Tensor logits(const at::Tensor& hidden) const;
 
  private:
-  at::Tensor attention(const LlamaLayerWeights& layer, int64_t index, const at::Tensor& x, KvCache& cache) const;
+  // A layer's projections concatenated once at construction, so that a step runs one matmul for
+  // q, k and v and one for gate and up (fewer kernel launches per token; the same dot products).
+  struct Layer {
+    at::Tensor input_layernorm;           // [H]
+    at::Tensor qkv_proj;                  // [(heads + 2 kv) * D, H]: q_proj, k_proj, v_proj rows
+    at::Tensor o_proj;                    // [H, heads*D]
+    at::Tensor post_attention_layernorm;  // [H]
+    at::Tensor gate_up_proj;              // [2F, H]: gate_proj, up_proj rows
+    at::Tensor down_proj;                 // [H, F]
+  };
+
+  at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, KvCache& cache) const;
 
   LlamaOptions options_;
-  LlamaWeights weights_;
+  at::Tensor embed_tokens_, norm_, lm_head_;
+  std::vector<Layer> layers_;
   RotaryEmbedding rotary_;
 };
 

@@ -17,7 +17,7 @@ class RotaryEmbedding {
   int64_t max_positions() const { return cos_.size(0); }
 
  private:
-  at::Tensor cos_, sin_;  // [max_positions, D], model dtype
+  at::Tensor cos_, signed_sin_;  // [max_positions, D], model dtype; signed_sin_: [-sin, sin] by half
 };
 
 }  // namespace lisa::models

@@ -66,8 +66,16 @@ LlamaWeights LlamaWeights::bind(WeightBinder& binder, const LlamaOptions& option
 }
 
 LlamaModel::LlamaModel(const LlamaOptions& options, LlamaWeights weights)
-    : options_(options), weights_(std::move(weights)) {
+    : options_(options),
+      embed_tokens_(std::move(weights.embed_tokens)),
+      norm_(std::move(weights.norm)),
+      lm_head_(std::move(weights.lm_head)) {
   options_.validate();
+  for (LlamaLayerWeights& w : weights.layers) {
+    layers_.push_back(Layer{w.input_layernorm, at::cat({w.q_proj, w.k_proj, w.v_proj}), w.o_proj,
+                            w.post_attention_layernorm, at::cat({w.gate_proj, w.up_proj}), w.down_proj});
+    w = LlamaLayerWeights();  // frees the separate projections layer by layer while loading
+  }
   rotary_ = RotaryEmbedding(options_.head_dim(), options_.max_position_embeddings, options_.rope_theta, device(),
                             dtype());
 }
@@ -80,21 +88,20 @@ KvCache LlamaModel::make_cache(int64_t capacity) const {
 }
 
 at::Tensor LlamaModel::embed(const at::Tensor& ids) const {
-  return at::embedding(weights_.embed_tokens, ids.to(device(), at::kLong));
+  return at::embedding(embed_tokens_, ids.to(device(), at::kLong));
 }
 
-at::Tensor LlamaModel::logits(const at::Tensor& hidden) const { return at::linear(hidden, weights_.lm_head); }
+at::Tensor LlamaModel::logits(const at::Tensor& hidden) const { return at::linear(hidden, lm_head_); }
 
-at::Tensor LlamaModel::attention(const LlamaLayerWeights& layer, int64_t index, const at::Tensor& x,
-                                 KvCache& cache) const {
+at::Tensor LlamaModel::attention(const Layer& layer, int64_t index, const at::Tensor& x, KvCache& cache) const {
   const int64_t length = x.size(1), start = cache.length(), end = start + length;
-  const int64_t head_dim = options_.head_dim();
-  auto split_heads = [&](const at::Tensor& t, int64_t heads) {
-    return t.view({1, length, heads, head_dim}).transpose(1, 2);  // [1, heads, T, D]
-  };
-  const at::Tensor q = rotary_.apply(split_heads(at::linear(x, layer.q_proj), options_.num_heads), start);
-  const at::Tensor k = rotary_.apply(split_heads(at::linear(x, layer.k_proj), options_.num_kv_heads), start);
-  cache.write(index, k, split_heads(at::linear(x, layer.v_proj), options_.num_kv_heads));
+  const int64_t heads = options_.num_heads, kv_heads = options_.num_kv_heads;
+  // [1, T, (heads + 2 kv) * D] -> [1, heads + 2 kv, T, D]; q and k heads rotated together.
+  const at::Tensor qkv =
+      at::linear(x, layer.qkv_proj).view({1, length, heads + 2 * kv_heads, options_.head_dim()}).transpose(1, 2);
+  const at::Tensor qk = rotary_.apply(qkv.slice(1, 0, heads + kv_heads), start);
+  const at::Tensor q = qk.slice(1, 0, heads);
+  cache.write(index, qk.slice(1, heads), qkv.slice(1, heads + kv_heads));
 
   // Causal: query i (position start + i) sees keys [0, start + i]. A single query sees everything
   // cached; a block starting at 0 is SDPA's top-left causal case; otherwise an explicit mask.
@@ -122,14 +129,16 @@ at::Tensor LlamaModel::forward(const at::Tensor& embeds, KvCache& cache) const {
                 " new positions exceed the KV cache capacity of " + std::to_string(cache.capacity()));
   const double eps = options_.rms_norm_eps;
   at::Tensor x = embeds.to(device(), dtype());
-  for (size_t i = 0; i < weights_.layers.size(); ++i) {
-    const LlamaLayerWeights& layer = weights_.layers[i];
+  const int64_t F = options_.intermediate_size;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& layer = layers_[i];
     x = x + attention(layer, static_cast<int64_t>(i), rms_norm(x, layer.input_layernorm, eps), cache);
     const at::Tensor h = rms_norm(x, layer.post_attention_layernorm, eps);
-    x = x + at::linear(at::silu(at::linear(h, layer.gate_proj)) * at::linear(h, layer.up_proj), layer.down_proj);
+    const at::Tensor gate_up = at::linear(h, layer.gate_up_proj);
+    x = x + at::linear(at::silu(gate_up.slice(-1, 0, F)) * gate_up.slice(-1, F), layer.down_proj);
   }
   cache.advance(length);
-  return rms_norm(x, weights_.norm, eps);
+  return rms_norm(x, norm_, eps);
 }
 
 }  // namespace lisa::models

@@ -15,7 +15,11 @@ RotaryEmbedding::RotaryEmbedding(int64_t head_dim, int64_t max_positions, double
   const at::Tensor freqs = at::outer(at::arange(max_positions, f32), inv_freq);  // [P, D/2]
   const at::Tensor angles = at::cat({freqs, freqs}, -1);                         // [P, D]
   cos_ = angles.cos().to(device, dtype);
-  sin_ = angles.sin().to(device, dtype);
+  // rotate_half(x) * sin = [-x2, x1] * [sin1, sin2] = [x2, x1] * [-sin1, sin2]: with the sign in
+  // the table, the swap is a single copy (negation is exact, so the products are the same bits).
+  const at::Tensor sin = angles.sin();
+  const int64_t half = head_dim / 2;
+  signed_sin_ = at::cat({-sin.slice(1, 0, half), sin.slice(1, half)}, 1).to(device, dtype);
 }
 
 at::Tensor RotaryEmbedding::apply(const at::Tensor& x, int64_t start) const {
@@ -24,9 +28,9 @@ at::Tensor RotaryEmbedding::apply(const at::Tensor& x, int64_t start) const {
     throw Error("rotary embedding: positions [" + std::to_string(start) + ", " + std::to_string(start + length) +
                 ") exceed max_position_embeddings " + std::to_string(max_positions()));
   const at::Tensor cos = cos_.slice(0, start, start + length);  // [T, D], broadcast over [B, heads]
-  const at::Tensor sin = sin_.slice(0, start, start + length);
-  const at::Tensor rotated_half = at::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
-  return x * cos + rotated_half * sin;
+  const at::Tensor signed_sin = signed_sin_.slice(0, start, start + length);
+  const at::Tensor swapped_halves = at::cat({x.slice(-1, half), x.slice(-1, 0, half)}, -1);
+  return x * cos + swapped_halves * signed_sin;
 }
 
 }  // namespace lisa::models
