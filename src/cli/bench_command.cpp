@@ -50,8 +50,8 @@ Action add_bench_command(CLI::App& app) {
     if (args->format == "json") {
       std::cout << workflow::bench_json(report) << "\n";
     } else {
-      std::cout << "lisa bench: " << engine->model_dir().string() << ", " << engine->device().str() << ", "
-                << pipeline::to_string(engine->precision()) << "\n\n"
+      std::cout << "lisa bench: " << engine->model_dir().string() << ", " << report.device << ", " << report.precision
+                << (report.cuda_graphs ? ", CUDA graphs" : "") << "\n\n"
                 << workflow::bench_markdown(report);
     }
     return 0;

@@ -10,6 +10,7 @@ pipeline::EngineOptions ModelOptions::engine_options() const {
   if (!precision.empty()) engine.precision = pipeline::parse_precision(precision);
   engine.conv_type = conv_type;
   engine.threads = threads;
+  engine.cuda_graphs = !no_cuda_graphs;
   return engine;
 }
 
@@ -31,6 +32,8 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
   command.add_option("--threads", options.threads, "CPU threads (0: all cores)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  command.add_flag("--no-cuda-graphs", options.no_cuda_graphs,
+                   "on CUDA, launch every kernel of each decoding step instead of replaying a recorded CUDA graph");
 }
 
 }  // namespace lisa::cli

@@ -18,11 +18,13 @@ struct ModelOptions {
   std::string conv_type = "llava_v1";
   int64_t max_new_tokens = 512;
   int threads = 0;
+  bool no_cuda_graphs = false;
 
   pipeline::EngineOptions engine_options() const;
 };
 
-// Adds --model, --vision-tower, --precision, --device, --max-new-tokens, --conv-type, --threads.
+// Adds --model, --vision-tower, --precision, --device, --max-new-tokens, --conv-type, --threads,
+// --no-cuda-graphs.
 void add_model_options(CLI::App& command, ModelOptions& options);
 
 }  // namespace lisa::cli

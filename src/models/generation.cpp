@@ -48,6 +48,7 @@ GreedyResult generate_greedy(const LlamaModel& model, KvCache& cache, const Mult
     return step;
   };
   const auto feed = [&](const Step& step) {
+    if (options.feed) return step_from(options.feed(step.token, cache));
     return step_from(model.forward(model.embed(step.token.view({1})).unsqueeze(0), cache)[0][0]);
   };
 

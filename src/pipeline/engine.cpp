@@ -14,6 +14,7 @@
 #include "lisa/pipeline/session.h"
 #include "lisa/tokenizer/conversation.h"
 #include "lisa/tokenizer/tokenizer.h"
+#include "decoder.h"
 #include "models.h"
 
 namespace lisa::pipeline {
@@ -100,6 +101,7 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
 
   engine->models_ = std::unique_ptr<Models>(new Models{std::move(clip), std::move(projector), std::move(llama),
                                                        std::move(text_hidden_fcs), std::move(sam)});
+  engine->decoder_ = std::make_unique<Decoder>(engine->models_->llama, options.cuda_graphs);
   return engine;
 }
 
@@ -108,6 +110,8 @@ Session Engine::open(image::Image image) const { return Session(*this, std::move
 const tokenizer::Tokenizer& Engine::tokenizer() const { return *tokenizer_; }
 
 const tokenizer::ConversationTemplate& Engine::conversation_template() const { return *conversation_template_; }
+
+bool Engine::uses_cuda_graphs() const { return decoder_->uses_cuda_graphs(); }
 
 int64_t Engine::max_positions() const { return models_->llama.options().max_position_embeddings; }
 

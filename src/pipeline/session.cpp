@@ -11,6 +11,7 @@
 #include "lisa/tokenizer/display_text.h"
 #include "lisa/tokenizer/image_tokens.h"
 #include "lisa/tokenizer/tokenizer.h"
+#include "decoder.h"
 #include "models.h"
 #include "stopwatch.h"
 #include "text_stream.h"
@@ -115,7 +116,7 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
                 std::to_string(sequence.embeds.size(1)) + " + max_new_tokens " +
                 std::to_string(options.max_new_tokens) + "), the model allows " +
                 std::to_string(engine.max_positions()) + ": start a new conversation or lower --max-new-tokens");
-  auto cache = llama.make_cache(positions);
+  models::KvCache& cache = engine.decoder().cache_for(positions);
   answer.timings.preprocess_ms += watch.lap();
 
   TextStream stream(tok, engine.eos_token_ids(), options.on_text);
@@ -124,6 +125,7 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
   if (!options.ignore_eos) greedy.eos_token_ids = engine.eos_token_ids();
   greedy.seg_token_id = tok.seg_token_id();
   greedy.queue_ahead = engine.device().is_cuda();
+  greedy.feed = engine.decoder().feed();
   bool prefilled = false;
   greedy.on_token = [&](int64_t token) {
     if (!prefilled) {

@@ -5,6 +5,11 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include <ATen/DeviceAccelerator.h>
+
+#include <fstream>
+#include <sstream>
+
 #include "lisa/error.h"
 #include "lisa/pipeline/session.h"
 
@@ -31,6 +36,25 @@ pipeline::StageTimings one_query(const pipeline::Engine& engine, const image::Im
   const auto answer = session.ask(options.prompt, ask);
   tokens = static_cast<int64_t>(answer.token_ids.size());
   return answer.timings;
+}
+
+void measure_peak_memory(const at::Device& device, BenchReport& report) {
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  if (device.is_cuda()) {
+    const auto stats = at::accelerator::getDeviceStats(device.index() < 0 ? 0 : device.index());
+    report.peak_memory_gib = stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak / kGiB;
+    report.peak_memory_kind = "cuda allocated";
+    return;
+  }
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) {
+      std::istringstream fields(line.substr(6));
+      double kib = 0;
+      fields >> kib;
+      report.peak_memory_gib = kib * 1024.0 / kGiB;
+      report.peak_memory_kind = "cpu resident";
+    }
 }
 
 }  // namespace
@@ -67,6 +91,10 @@ BenchReport run_bench(const pipeline::Engine& engine, const image::Image& pictur
     report.decode_tokens_per_s_sd = rate.sd_ms;
   }
   report.repetitions = options.repetitions;
+  report.device = engine.device().str();
+  report.precision = pipeline::to_string(engine.precision());
+  report.cuda_graphs = engine.uses_cuda_graphs();
+  measure_peak_memory(engine.device(), report);
   return report;
 }
 
@@ -83,6 +111,11 @@ std::string bench_markdown(const BenchReport& report) {
   std::snprintf(row, sizeof row, "\n%d repetitions, %lld answer tokens per query\n", report.repetitions,
                 static_cast<long long>(report.answer_tokens));
   out += row;
+  if (!report.peak_memory_kind.empty()) {
+    std::snprintf(row, sizeof row, "peak memory: %.2f GiB (%s)\n", report.peak_memory_gib,
+                  report.peak_memory_kind.c_str());
+    out += row;
+  }
   return out;
 }
 
@@ -92,6 +125,11 @@ std::string bench_json(const BenchReport& report) {
   json["decode_tokens_per_s"] = {{"mean", report.decode_tokens_per_s}, {"sd", report.decode_tokens_per_s_sd}};
   json["answer_tokens"] = report.answer_tokens;
   json["repetitions"] = report.repetitions;
+  json["device"] = report.device;
+  json["precision"] = report.precision;
+  json["cuda_graphs"] = report.cuda_graphs;
+  json["peak_memory_gib"] = report.peak_memory_gib;
+  json["peak_memory_kind"] = report.peak_memory_kind;
   return json.dump(2);
 }
 

@@ -195,6 +195,16 @@ TEST(ChatCommand, PipedStdinWritesTheReferenceFileNames) {
   EXPECT_NE(run.output.find("astronaut_wide_mask_0.jpg has been saved."), std::string::npos) << run.output;
 }
 
+TEST(BenchCommand, PrintsJsonWithTheAskedAnswerLength) {
+  const fs::path image = lisa::testing::golden_root() / "images" / "coffee.jpg";
+  const auto run = run_lisa("bench" + model_args() + " -i " + image.string() + " -r 1 -w 0 -n 2 -o json --no-cuda-graphs");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const json report = json::parse(run.output);
+  EXPECT_EQ(report.at("answer_tokens"), 2);
+  EXPECT_EQ(report.at("cuda_graphs"), false);
+  EXPECT_TRUE(report.at("stages").contains("sam_encoder"));
+}
+
 TEST(EvalCommand, TeacherForcedScoresEqualTheReference) {
   const fs::path out = fresh_dir("eval");
   const CommandResult run = run_lisa("eval" + model_args() + " --data " +

@@ -83,6 +83,8 @@ TEST_P(EngineParity, ChatCasesGiveTheReferenceIdsAndMasks) {
   ASSERT_GE(cases.size(), 8u);
   for (const auto& golden : cases) {
     SCOPED_TRACE(golden.name);
+    // On CUDA the engine replays its decoding step as a CUDA graph: these cases check that path.
+    EXPECT_EQ(fp32_engine(golden).uses_cuda_graphs(), GetParam() == "cuda");
     const auto answer = ask(fp32_engine(golden), golden);
     ASSERT_EQ(answer.token_ids, golden.meta.at("generated_ids").get<std::vector<int64_t>>());
     expect_masks(answer, golden, 0.999);

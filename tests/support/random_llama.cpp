@@ -17,14 +17,15 @@ models::LlamaOptions random_llama_options(int64_t kv_heads) {
   return options;
 }
 
-models::LlamaWeights random_llama_weights(const models::LlamaOptions& options, uint64_t seed) {
+models::LlamaWeights random_llama_weights(const models::LlamaOptions& options, uint64_t seed,
+                                          const at::Device& device) {
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   // Scale 0.3 keeps activations O(1) through two layers; norm weights near 1 but not 1.
-  auto matrix = [&](int64_t rows, int64_t cols) { return at::randn({rows, cols}, generator) * 0.3; };
-  auto norm = [&](int64_t size) { return 1.0 + at::randn({size}, generator) * 0.1; };
+  auto matrix = [&](int64_t rows, int64_t cols) { return (at::randn({rows, cols}, generator) * 0.3).to(device); };
+  auto norm = [&](int64_t size) { return (1.0 + at::randn({size}, generator) * 0.1).to(device); };
   const int64_t H = options.hidden_size, F = options.intermediate_size, D = options.head_dim();
   models::LlamaWeights weights;
-  weights.embed_tokens = at::randn({options.vocab_size, H}, generator);
+  weights.embed_tokens = at::randn({options.vocab_size, H}, generator).to(device);
   for (int64_t i = 0; i < options.num_layers; ++i) {
     models::LlamaLayerWeights layer;
     layer.input_layernorm = norm(H);

@@ -6,9 +6,10 @@
 
 namespace lisa::testing {
 
-// V 40, H 32, F 48, 2 layers, 4 heads, `kv_heads` key/value heads, 64 positions; fp32 on the CPU,
-// weights drawn from a generator seeded with `seed`.
+// V 40, H 32, F 48, 2 layers, 4 heads, `kv_heads` key/value heads, 64 positions; fp32, weights
+// drawn on the CPU from a generator seeded with `seed` (the same values on every device).
 models::LlamaOptions random_llama_options(int64_t kv_heads = 4);
-models::LlamaWeights random_llama_weights(const models::LlamaOptions& options, uint64_t seed);
+models::LlamaWeights random_llama_weights(const models::LlamaOptions& options, uint64_t seed,
+                                          const at::Device& device = at::kCPU);
 
 }  // namespace lisa::testing

@@ -170,6 +170,44 @@ TEST_F(LlamaGeneration, QueueingAheadGivesTheSameRunAndCache) {
   }
 }
 
+// The static step (what a CUDA graph replays: position as a device tensor, the whole zero-filled
+// capacity attended with the later positions masked) decodes like the dynamic one.
+TEST_F(LlamaGeneration, StaticStepsDecodeLikeDynamicOnes) {
+  const MultimodalSequence p = prompt({1, 5, kImagePlaceholderId, 7, 8});
+  GreedyOptions o;
+  o.max_new_tokens = 10;
+  KvCache dynamic_cache = model.make_cache(32);
+  const GreedyResult free_run = generate_greedy(model, dynamic_cache, p, o);
+  o.seg_token_id = free_run.tokens[3];
+  dynamic_cache.truncate(0);
+  const GreedyResult dynamic = generate_greedy(model, dynamic_cache, p, o);
+
+  KvCache static_cache = model.make_cache(32, KvCache::Fill::kZeros);
+  int64_t static_steps = 0;
+  o.feed = [&](const at::Tensor& token, KvCache& cache) {
+    ++static_steps;
+    const at::Tensor hidden = model.step_at(token.view({1}), at::tensor({cache.length()}, at::kLong), cache)[0][0];
+    cache.advance(1);
+    return hidden;
+  };
+  const GreedyResult stepped = generate_greedy(model, static_cache, p, o);
+  EXPECT_EQ(static_steps, 9);
+  EXPECT_EQ(stepped.tokens, dynamic.tokens);
+  ASSERT_GE(dynamic.seg_hidden.size(0), 1);
+  expect_close(stepped.seg_hidden, dynamic.seg_hidden);
+  ASSERT_EQ(static_cache.length(), dynamic_cache.length());
+  for (int64_t layer = 0; layer < options.num_layers; ++layer) {
+    expect_close(static_cache.keys(layer, static_cache.length()), dynamic_cache.keys(layer, dynamic_cache.length()));
+    expect_close(static_cache.values(layer, static_cache.length()),
+                 dynamic_cache.values(layer, dynamic_cache.length()));
+  }
+}
+
+TEST_F(LlamaGeneration, StaticStepNeedsAZeroFilledCache) {
+  KvCache cache = model.make_cache(8);
+  EXPECT_THROW(model.step_at(at::tensor({1}, at::kLong), at::tensor({0}, at::kLong), cache), Error);
+}
+
 TEST_F(LlamaGeneration, TooSmallCacheIsAnErrorBeforeAnyWork) {
   GreedyOptions o;
   o.max_new_tokens = 10;

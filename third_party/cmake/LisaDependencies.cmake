@@ -4,6 +4,14 @@
 # libtorch: the one inside the pinned torch wheel of the project virtual environment
 # (scripts/setup.sh passes its CMake prefix). A CUDA-enabled libtorch brings CUDA with it.
 find_package(Torch REQUIRED)
+# A CUDA-enabled libtorch (it defines the torch_cuda target) lets the engine use CUDA-only APIs
+# (CUDA graphs of the decoding step); a CPU-only libtorch builds without them.
+if(TARGET torch_cuda)
+  set(LISA_WITH_CUDA ON)
+else()
+  set(LISA_WITH_CUDA OFF)
+endif()
+message(STATUS "lisa: CUDA-only code paths ${LISA_WITH_CUDA}")
 
 find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
 find_package(nlohmann_json 3.9 REQUIRED)
@@ -36,3 +44,6 @@ target_link_libraries(lisa_deps INTERFACE
   ${SENTENCEPIECE_LIBRARY} "-Wl,--exclude-libs,libsentencepiece.a"
   ${TORCH_LIBRARIES} ${OpenCV_LIBS} nlohmann_json::nlohmann_json Threads::Threads)
 target_compile_options(lisa_deps INTERFACE ${TORCH_CXX_FLAGS})
+if(LISA_WITH_CUDA)
+  target_compile_definitions(lisa_deps INTERFACE LISA_WITH_CUDA=1)
+endif()

@@ -31,6 +31,10 @@ struct GreedyOptions {
   // Tokens, hidden states and the final cache are the same either way; on_token then sees the cache
   // one position further.
   bool queue_ahead = false;
+  // Feeds a chosen token (int64, one element, on the device) at the cache's next position, commits
+  // it and returns the post-norm hidden state [H]. Empty: LlamaModel::forward on its embedding.
+  // (A DecodeGraph's step, or LlamaModel::step_at, fit here.)
+  std::function<at::Tensor(const at::Tensor& token, KvCache& cache)> feed;
 };
 
 struct GreedyResult {

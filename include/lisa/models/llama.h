@@ -4,6 +4,7 @@
 // Batch size is 1 throughout. Tensors live on the weights' device in the weights' dtype.
 #include <ATen/ATen.h>
 
+#include <optional>
 #include <vector>
 
 #include "lisa/config.h"
@@ -66,7 +67,7 @@ class LlamaModel {
   at::ScalarType dtype() const { return embed_tokens_.scalar_type(); }
 
   // A cache for up to `capacity` positions (<= max_position_embeddings).
-  KvCache make_cache(int64_t capacity) const;
+  KvCache make_cache(int64_t capacity, KvCache::Fill fill = KvCache::Fill::kUninitialized) const;
 
   // ids [T] int64 on any device -> [T, H]. Ids must lie in [0, V) (checked by the caller when they
   // come from a user: see multimodal.h).
@@ -74,6 +75,12 @@ class LlamaModel {
   // embeds [1, T, H] for positions [cache.length(), cache.length() + T) -> post-norm hidden states
   // [1, T, H]; their keys/values are appended to the cache. Causal over the cached prefix and itself.
   at::Tensor forward(const at::Tensor& embeds, KvCache& cache) const;
+  // One decoding step whose shapes do not depend on the position, so that a CUDA graph can replay
+  // it: `token` and `position` are int64 [1] tensors on the model's device; its keys/values go to
+  // `position` of `cache` (which must be zero-filled: see KvCache::Fill) and the query attends to
+  // the whole capacity with the positions after its own masked. Returns the post-norm hidden state
+  // [1, 1, H]. The position is not committed: the caller calls cache.advance(1).
+  at::Tensor step_at(const at::Tensor& token, const at::Tensor& position, KvCache& cache) const;
   // hidden [..., H] -> logits [..., V] in the model dtype (LLaVA does not upcast them).
   at::Tensor logits(const at::Tensor& hidden) const;
 
@@ -89,7 +96,19 @@ class LlamaModel {
     at::Tensor down_proj;                 // [H, F]
   };
 
-  at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, KvCache& cache) const;
+  // Where a pass's rows sit and what they attend to; worked out once per pass for all layers.
+  struct Pass {
+    RotaryEmbedding::Rows rotary;     // of the new rows' positions
+    // step_at: the new rows' positions (device int64 [T]), written by index; otherwise they are
+    // appended to the cache.
+    std::optional<at::Tensor> positions;
+    int64_t span = 0;                 // keys [0, span) are attended
+    std::optional<at::Tensor> mask;   // [T, span] bool, true = attended
+    bool is_causal = false;           // SDPA's top-left causal mask instead
+  };
+
+  at::Tensor run_layers(const at::Tensor& embeds, const Pass& pass, KvCache& cache) const;
+  at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, const Pass& pass, KvCache& cache) const;
 
   LlamaOptions options_;
   at::Tensor embed_tokens_, norm_, lm_head_;

@@ -11,7 +11,17 @@ class RotaryEmbedding {
   RotaryEmbedding() = default;
   RotaryEmbedding(int64_t head_dim, int64_t max_positions, double theta, at::Device device, at::ScalarType dtype);
 
-  // x [B, heads, T, D] holding positions [start, start + T) -> rotated [B, heads, T, D]
+  // The table rows of some positions, [T, D] each, broadcast over [B, heads] by rotate().
+  struct Rows {
+    at::Tensor cos, signed_sin;
+  };
+  // Positions [start, start + T); throws if they exceed the table.
+  Rows rows(int64_t start, int64_t length) const;
+  // Positions given as an int64 tensor [T] on the model's device (read there: not range-checked).
+  Rows rows_at(const at::Tensor& positions) const;
+  // x [B, heads, T, D] -> rotated [B, heads, T, D]
+  static at::Tensor rotate(const at::Tensor& x, const Rows& rows);
+  // rotate(x, rows(start, T))
   at::Tensor apply(const at::Tensor& x, int64_t start) const;
 
   int64_t max_positions() const { return cos_.size(0); }

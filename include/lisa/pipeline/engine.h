@@ -23,6 +23,7 @@ struct ConversationTemplate;
 
 namespace lisa::pipeline {
 
+class Decoder;
 class Session;
 struct Models;
 
@@ -44,6 +45,9 @@ class Engine {
   const image::ClipPreprocessConfig& clip_preprocess_config() const { return clip_preprocess_; }
   const std::vector<int64_t>& eos_token_ids() const { return eos_token_ids_; }
   int64_t max_positions() const;
+  // The LLM's KV cache and decoding graph, shared by every session: one question at a time.
+  Decoder& decoder() const { return *decoder_; }
+  bool uses_cuda_graphs() const;
 
  private:
   Engine() = default;
@@ -55,6 +59,7 @@ class Engine {
   std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
   const tokenizer::ConversationTemplate* conversation_template_ = nullptr;
   std::unique_ptr<Models> models_;
+  std::unique_ptr<Decoder> decoder_;
   image::ClipPreprocessConfig clip_preprocess_;
   std::vector<int64_t> eos_token_ids_;
 };

@@ -32,6 +32,12 @@ struct BenchReport {
   double decode_tokens_per_s_sd = 0;
   int64_t answer_tokens = 0;       // tokens generated per repetition (last one)
   int repetitions = 0;
+  std::string device, precision;
+  bool cuda_graphs = false;        // decoding steps replayed as a CUDA graph
+  // Peak memory of the whole process so far (weights included): on CUDA the most bytes the caching
+  // allocator ever had allocated, on the CPU the peak resident set (VmHWM).
+  double peak_memory_gib = 0;
+  std::string peak_memory_kind;    // "cuda allocated" | "cpu resident"
 };
 
 BenchReport run_bench(const pipeline::Engine& engine, const image::Image& picture, const BenchOptions& options);

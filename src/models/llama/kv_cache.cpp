@@ -1,18 +1,22 @@
 #include "lisa/models/kv_cache.h"
 
 #include <string>
+#include <vector>
 
 #include "lisa/error.h"
 
 namespace lisa::models {
 
 KvCache::KvCache(int64_t num_layers, int64_t num_kv_heads, int64_t capacity, int64_t head_dim, at::Device device,
-                 at::ScalarType dtype) {
+                 at::ScalarType dtype, Fill fill)
+    : fill_(fill) {
   if (num_layers <= 0 || num_kv_heads <= 0 || capacity <= 0 || head_dim <= 0)
     throw Error("KV cache: every size must be positive (layers " + std::to_string(num_layers) + ", kv heads " +
                 std::to_string(num_kv_heads) + ", capacity " + std::to_string(capacity) + ", head dim " +
                 std::to_string(head_dim) + ")");
-  storage_ = at::empty({num_layers, 2, 1, num_kv_heads, capacity, head_dim}, at::TensorOptions(device).dtype(dtype));
+  const std::vector<int64_t> shape{num_layers, 2, 1, num_kv_heads, capacity, head_dim};
+  const auto options = at::TensorOptions(device).dtype(dtype);
+  storage_ = fill == Fill::kZeros ? at::zeros(shape, options) : at::empty(shape, options);
 }
 
 void KvCache::truncate(int64_t length) {
@@ -29,6 +33,11 @@ void KvCache::write(int64_t layer, const at::Tensor& keys, const at::Tensor& val
                 " new positions exceed its capacity of " + std::to_string(capacity()));
   storage_[layer][0].slice(2, length_, length_ + count).copy_(keys);
   storage_[layer][1].slice(2, length_, length_ + count).copy_(values);
+}
+
+void KvCache::write_at(int64_t layer, const at::Tensor& positions, const at::Tensor& keys, const at::Tensor& values) {
+  storage_[layer][0].index_copy_(2, positions, keys);
+  storage_[layer][1].index_copy_(2, positions, values);
 }
 
 at::Tensor KvCache::keys(int64_t layer, int64_t end) const { return storage_[layer][0].slice(2, 0, end); }

@@ -80,11 +80,11 @@ LlamaModel::LlamaModel(const LlamaOptions& options, LlamaWeights weights)
                             dtype());
 }
 
-KvCache LlamaModel::make_cache(int64_t capacity) const {
+KvCache LlamaModel::make_cache(int64_t capacity, KvCache::Fill fill) const {
   if (capacity > options_.max_position_embeddings)
     throw Error("LLaMA: a context of " + std::to_string(capacity) + " positions exceeds max_position_embeddings " +
                 std::to_string(options_.max_position_embeddings));
-  return KvCache(options_.num_layers, options_.num_kv_heads, capacity, options_.head_dim(), device(), dtype());
+  return KvCache(options_.num_layers, options_.num_kv_heads, capacity, options_.head_dim(), device(), dtype(), fill);
 }
 
 at::Tensor LlamaModel::embed(const at::Tensor& ids) const {
@@ -93,52 +93,72 @@ at::Tensor LlamaModel::embed(const at::Tensor& ids) const {
 
 at::Tensor LlamaModel::logits(const at::Tensor& hidden) const { return at::linear(hidden, lm_head_); }
 
-at::Tensor LlamaModel::attention(const Layer& layer, int64_t index, const at::Tensor& x, KvCache& cache) const {
-  const int64_t length = x.size(1), start = cache.length(), end = start + length;
+at::Tensor LlamaModel::attention(const Layer& layer, int64_t index, const at::Tensor& x, const Pass& pass,
+                                 KvCache& cache) const {
+  const int64_t length = x.size(1);
   const int64_t heads = options_.num_heads, kv_heads = options_.num_kv_heads;
   // [1, T, (heads + 2 kv) * D] -> [1, heads + 2 kv, T, D]; q and k heads rotated together.
   const at::Tensor qkv =
       at::linear(x, layer.qkv_proj).view({1, length, heads + 2 * kv_heads, options_.head_dim()}).transpose(1, 2);
-  const at::Tensor qk = rotary_.apply(qkv.slice(1, 0, heads + kv_heads), start);
-  const at::Tensor q = qk.slice(1, 0, heads);
-  cache.write(index, qk.slice(1, heads), qkv.slice(1, heads + kv_heads));
-
-  // Causal: query i (position start + i) sees keys [0, start + i]. A single query sees everything
-  // cached; a block starting at 0 is SDPA's top-left causal case; otherwise an explicit mask.
-  std::optional<at::Tensor> mask;
-  bool is_causal = false;
-  if (length > 1 && start == 0) {
-    is_causal = true;
-  } else if (length > 1) {
-    const auto on_device = at::TensorOptions(device()).dtype(at::kLong);
-    mask = at::arange(end, on_device).unsqueeze(0) <= at::arange(start, end, on_device).unsqueeze(1);  // [T, S]
-  }
-  const at::Tensor context =
-      at::scaled_dot_product_attention(q, cache.keys(index, end), cache.values(index, end), mask, 0.0, is_causal,
-                                       std::nullopt, /*enable_gqa=*/options_.num_kv_heads != options_.num_heads);
+  const at::Tensor qk = RotaryEmbedding::rotate(qkv.slice(1, 0, heads + kv_heads), pass.rotary);
+  const at::Tensor k = qk.slice(1, heads), v = qkv.slice(1, heads + kv_heads);
+  if (pass.positions)
+    cache.write_at(index, *pass.positions, k, v);
+  else
+    cache.write(index, k, v);
+  const at::Tensor context = at::scaled_dot_product_attention(
+      qk.slice(1, 0, heads), cache.keys(index, pass.span), cache.values(index, pass.span), pass.mask, 0.0,
+      pass.is_causal, std::nullopt, /*enable_gqa=*/kv_heads != heads);
   return at::linear(context.transpose(1, 2).reshape({1, length, options_.hidden_size}), layer.o_proj);
+}
+
+at::Tensor LlamaModel::run_layers(const at::Tensor& embeds, const Pass& pass, KvCache& cache) const {
+  const double eps = options_.rms_norm_eps;
+  const int64_t F = options_.intermediate_size;
+  at::Tensor x = embeds.to(device(), dtype());
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& layer = layers_[i];
+    x = x + attention(layer, static_cast<int64_t>(i), rms_norm(x, layer.input_layernorm, eps), pass, cache);
+    const at::Tensor h = rms_norm(x, layer.post_attention_layernorm, eps);
+    const at::Tensor gate_up = at::linear(h, layer.gate_up_proj);
+    x = x + at::linear(at::silu(gate_up.slice(-1, 0, F)) * gate_up.slice(-1, F), layer.down_proj);
+  }
+  return rms_norm(x, norm_, eps);
 }
 
 at::Tensor LlamaModel::forward(const at::Tensor& embeds, KvCache& cache) const {
   if (embeds.dim() != 3 || embeds.size(0) != 1 || embeds.size(2) != options_.hidden_size || embeds.size(1) == 0)
     throw Error("LLaMA: input embeddings have shape " + std::string(c10::str(embeds.sizes())) + ", expected [1, T, " +
                 std::to_string(options_.hidden_size) + "] with T > 0");
-  const int64_t length = embeds.size(1);
-  if (cache.length() + length > cache.capacity())
-    throw Error("LLaMA: " + std::to_string(cache.length()) + " cached + " + std::to_string(length) +
+  const int64_t length = embeds.size(1), start = cache.length(), end = start + length;
+  if (end > cache.capacity())
+    throw Error("LLaMA: " + std::to_string(start) + " cached + " + std::to_string(length) +
                 " new positions exceed the KV cache capacity of " + std::to_string(cache.capacity()));
-  const double eps = options_.rms_norm_eps;
-  at::Tensor x = embeds.to(device(), dtype());
-  const int64_t F = options_.intermediate_size;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const Layer& layer = layers_[i];
-    x = x + attention(layer, static_cast<int64_t>(i), rms_norm(x, layer.input_layernorm, eps), cache);
-    const at::Tensor h = rms_norm(x, layer.post_attention_layernorm, eps);
-    const at::Tensor gate_up = at::linear(h, layer.gate_up_proj);
-    x = x + at::linear(at::silu(gate_up.slice(-1, 0, F)) * gate_up.slice(-1, F), layer.down_proj);
+  Pass pass;
+  pass.rotary = rotary_.rows(start, length);
+  pass.span = end;
+  // Causal: query i (position start + i) sees keys [0, start + i]. A single query sees everything
+  // cached; a block starting at 0 is SDPA's top-left causal case; otherwise an explicit mask.
+  if (length > 1 && start == 0) {
+    pass.is_causal = true;
+  } else if (length > 1) {
+    const auto on_device = at::TensorOptions(device()).dtype(at::kLong);
+    pass.mask = at::arange(end, on_device).unsqueeze(0) <= at::arange(start, end, on_device).unsqueeze(1);
   }
+  const at::Tensor hidden = run_layers(embeds, pass, cache);
   cache.advance(length);
-  return rms_norm(x, norm_, eps);
+  return hidden;
+}
+
+at::Tensor LlamaModel::step_at(const at::Tensor& token, const at::Tensor& position, KvCache& cache) const {
+  if (!cache.zero_filled())
+    throw Error("LLaMA: the static decoding step needs a zero-filled KV cache (KvCache::Fill::kZeros)");
+  Pass pass;
+  pass.rotary = rotary_.rows_at(position);
+  pass.positions = position;
+  pass.span = cache.capacity();
+  pass.mask = at::arange(cache.capacity(), position.options()).unsqueeze(0) <= position.unsqueeze(1);  // [1, span]
+  return run_layers(embed(token).unsqueeze(0), pass, cache);
 }
 
 }  // namespace lisa::models

@@ -22,15 +22,23 @@ RotaryEmbedding::RotaryEmbedding(int64_t head_dim, int64_t max_positions, double
   signed_sin_ = at::cat({-sin.slice(1, 0, half), sin.slice(1, half)}, 1).to(device, dtype);
 }
 
-at::Tensor RotaryEmbedding::apply(const at::Tensor& x, int64_t start) const {
-  const int64_t length = x.size(2), half = x.size(3) / 2;
-  if (start < 0 || start + length > max_positions())
+RotaryEmbedding::Rows RotaryEmbedding::rows(int64_t start, int64_t length) const {
+  if (start < 0 || length < 0 || start + length > max_positions())
     throw Error("rotary embedding: positions [" + std::to_string(start) + ", " + std::to_string(start + length) +
                 ") exceed max_position_embeddings " + std::to_string(max_positions()));
-  const at::Tensor cos = cos_.slice(0, start, start + length);  // [T, D], broadcast over [B, heads]
-  const at::Tensor signed_sin = signed_sin_.slice(0, start, start + length);
-  const at::Tensor swapped_halves = at::cat({x.slice(-1, half), x.slice(-1, 0, half)}, -1);
-  return x * cos + swapped_halves * signed_sin;
+  return {cos_.slice(0, start, start + length), signed_sin_.slice(0, start, start + length)};
 }
+
+RotaryEmbedding::Rows RotaryEmbedding::rows_at(const at::Tensor& positions) const {
+  return {cos_.index_select(0, positions), signed_sin_.index_select(0, positions)};
+}
+
+at::Tensor RotaryEmbedding::rotate(const at::Tensor& x, const Rows& rows) {
+  const int64_t half = x.size(-1) / 2;
+  const at::Tensor swapped_halves = at::cat({x.slice(-1, half), x.slice(-1, 0, half)}, -1);
+  return x * rows.cos + swapped_halves * rows.signed_sin;
+}
+
+at::Tensor RotaryEmbedding::apply(const at::Tensor& x, int64_t start) const { return rotate(x, rows(start, x.size(2))); }
 
 }  // namespace lisa::models

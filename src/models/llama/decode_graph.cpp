@@ -1,0 +1,98 @@
+#include "lisa/models/decode_graph.h"
+
+#include <string>
+
+#include "lisa/error.h"
+
+#ifdef LISA_WITH_CUDA
+#include <ATen/cuda/CUDAEvent.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace lisa::models {
+
+#ifdef LISA_WITH_CUDA
+struct DecodeGraph::Recording {
+  at::cuda::CUDAGraph graph;
+  at::Tensor hidden;  // [H], the recorded step's output, rewritten by every replay
+  const void* cache_storage = nullptr;
+  int64_t cache_capacity = 0;
+};
+#else
+struct DecodeGraph::Recording {};
+#endif
+
+bool DecodeGraph::supported() {
+#ifdef LISA_WITH_CUDA
+  return at::hasCUDA();
+#else
+  return false;
+#endif
+}
+
+DecodeGraph::DecodeGraph(const LlamaModel& model) : model_(&model) {
+  if (!model.device().is_cuda()) throw Error("decode graph: the model is on " + model.device().str() + ", not CUDA");
+  const auto on_device = at::TensorOptions(model.device()).dtype(at::kLong);
+  token_ = at::zeros({1}, on_device);
+  position_ = at::zeros({1}, on_device);
+}
+
+DecodeGraph::~DecodeGraph() = default;
+
+int64_t DecodeGraph::recordings() const { return recordings_; }
+
+at::Tensor DecodeGraph::step(const at::Tensor& token, KvCache& cache) {
+#ifdef LISA_WITH_CUDA
+  if (cache.length() >= cache.capacity())
+    throw Error("decode graph: the KV cache is full (" + std::to_string(cache.capacity()) + " positions)");
+  token_.copy_(token.view({1}), /*non_blocking=*/true);
+  position_.fill_(cache.length());
+  if (!recording_ || recording_->cache_storage != cache.storage_address() ||
+      recording_->cache_capacity != cache.capacity())
+    record(cache);
+  recording_->graph.replay();
+  cache.advance(1);
+  return recording_->hidden.clone();
+#else
+  (void)token;
+  (void)cache;
+  throw Error("decode graph: this build of lisa has no CUDA support");
+#endif
+}
+
+void DecodeGraph::record(KvCache& cache) {
+#ifdef LISA_WITH_CUDA
+  if (!cache.zero_filled()) throw Error("decode graph: the KV cache must be zero-filled (KvCache::Fill::kZeros)");
+  recording_.reset();
+  auto recording = std::make_unique<Recording>();
+  const c10::DeviceIndex index = model_->device().index();
+  const c10::cuda::CUDAStream main = c10::cuda::getCurrentCUDAStream(index);
+  // CUDA graphs are recorded on a stream other than the default one.
+  const c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, index);
+  at::cuda::CUDAEvent inputs_ready;
+  inputs_ready.record(main);
+  inputs_ready.block(side);
+  {
+    const c10::cuda::CUDAStreamGuard on_side(side);
+    // One eager step first: lazy initialisations (cuBLAS handles and workspaces) cannot happen while
+    // recording. It writes the same keys/values the replay below writes again.
+    model_->step_at(token_, position_, cache);
+    recording->graph.capture_begin();
+    recording->hidden = model_->step_at(token_, position_, cache)[0][0];
+    recording->graph.capture_end();
+  }
+  at::cuda::CUDAEvent recorded;
+  recorded.record(side);
+  recorded.block(main);
+  recording->cache_storage = cache.storage_address();
+  recording->cache_capacity = cache.capacity();
+  recording_ = std::move(recording);
+  ++recordings_;
+#else
+  (void)cache;
+#endif
+}
+
+}  // namespace lisa::models
