@@ -55,6 +55,7 @@ GreedyResult generate_greedy(const LlamaModel& model, KvCache& cache, const Mult
   const at::Tensor prefill = model.forward(prompt.embeds, cache);  // [1, T, H]
   std::vector<at::Tensor> seg_hidden{seg_rows(prefill, prompt, options.seg_token_id)};
   Step current = step_from(prefill[0][-1]);
+  if (options.on_prefilled) options.on_prefilled();
 
   GreedyResult result;
   result.prefill_logits = current.logits;

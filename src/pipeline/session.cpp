@@ -13,6 +13,7 @@
 #include "lisa/tokenizer/tokenizer.h"
 #include "decoder.h"
 #include "models.h"
+#include "sam_encoding.h"
 #include "stopwatch.h"
 #include "text_stream.h"
 
@@ -40,15 +41,17 @@ int64_t shared_prefix_rows(const std::vector<int64_t>& prefix_ids, const models:
 
 }  // namespace
 
-Session::Session(const Engine& engine, image::Image image) : engine_(&engine), image_(std::move(image)) {
+Session::Session(const Engine& engine, image::Image image)
+    : engine_(&engine), image_(std::make_shared<const image::Image>(std::move(image))) {
   const auto& models = engine.models();
   Stopwatch watch(engine.device());
-  const at::Tensor pixels = image::clip_preprocess(image_, engine.clip_preprocess_config())
+  const at::Tensor pixels = image::clip_preprocess(*image_, engine.clip_preprocess_config())
                                 .to(engine.device(), scalar_type(engine.precision()));
   open_timings_.preprocess_ms = watch.lap();
   clip_rows_ = models.projector(models.clip.forward(pixels))[0];  // [256, H]
   open_timings_.clip_ms = watch.lap();
   open_timings_.total_ms = open_timings_.preprocess_ms + open_timings_.clip_ms;
+  sam_ = std::make_unique<SamEncoding>(engine, image_);
 }
 
 Session::Session(Session&&) noexcept = default;
@@ -63,28 +66,21 @@ StageTimings Session::start_timings() {
   return open_timings_;
 }
 
-const at::Tensor& Session::sam_embedding(StageTimings& timings) {
-  if (sam_embedding_.defined()) return sam_embedding_;
-  Stopwatch watch(engine_->device());
-  sam_input_ = image::sam_preprocess(image_);
-  const at::Tensor pixels = sam_input_->pixels.to(engine_->device(), scalar_type(engine_->precision()));
-  timings.preprocess_ms += watch.lap();
-  sam_embedding_ = engine_->models().sam.encode_image(pixels);
-  timings.sam_encoder_ms = watch.lap();
-  return sam_embedding_;
-}
-
 std::vector<SegMask> Session::masks_for(const at::Tensor& seg_hidden, StageTimings& timings) {
   std::vector<SegMask> masks;
   if (seg_hidden.size(0) == 0) return masks;
   const auto& models = engine_->models();
-  const at::Tensor& embedding = sam_embedding(timings);
+  const SamEncoding::Result& sam = sam_->get();
+  if (!sam_timings_reported_) {  // charged to the first answer with a mask, like the work itself
+    timings.preprocess_ms += sam.preprocess_ms;
+    timings.sam_encoder_ms = sam.encoder_ms;
+    sam_timings_reported_ = true;
+  }
   Stopwatch watch(engine_->device());
-  const auto prediction = models.sam.decode(embedding, models.text_hidden_fcs(seg_hidden));
+  const auto prediction = models.sam.decode(sam.embedding, models.text_hidden_fcs(seg_hidden));
   timings.sam_decode_ms = watch.lap();
-  const at::Tensor logits =
-      models.sam.postprocess(prediction.low_res_logits, sam_input_->resize_size, image_.size())
-          .to(at::kCPU);  // [n, 1, H, W] float32
+  const at::Tensor logits = models.sam.postprocess(prediction.low_res_logits, sam.input.resize_size, image_->size())
+                                .to(at::kCPU);  // [n, 1, H, W] float32
   const at::Tensor scores = prediction.iou.to(at::kCPU, at::kFloat);
   for (int64_t i = 0; i < logits.size(0); ++i) {
     SegMask mask;
@@ -104,6 +100,7 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
   Stopwatch watch(engine.device());
   Answer answer;
   answer.timings = start_timings();
+  sam_->start();  // CUDA: the SAM encoder runs alongside the LLM
   if (!chat_) chat_ = std::make_unique<tokenizer::ChatPrompt>(engine.conversation_template(), engine.use_mm_start_end());
 
   const std::string prompt = chat_->ask(user_text);
@@ -126,14 +123,8 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
   greedy.seg_token_id = tok.seg_token_id();
   greedy.queue_ahead = engine.device().is_cuda();
   greedy.feed = engine.decoder().feed();
-  bool prefilled = false;
-  greedy.on_token = [&](int64_t token) {
-    if (!prefilled) {
-      answer.timings.prefill_ms = watch.lap();
-      prefilled = true;
-    }
-    stream.push(token);
-  };
+  greedy.on_prefilled = [&] { answer.timings.prefill_ms = watch.lap(); };
+  greedy.on_token = [&](int64_t token) { stream.push(token); };
   const auto result = models::generate_greedy(llama, cache, sequence, greedy);
   answer.timings.decode_ms = watch.lap();
   answer.timings.decode_tokens = static_cast<int64_t>(result.tokens.size()) - 1;
@@ -171,6 +162,7 @@ Answer Session::teacher_forced(const std::string& prompt) {
   Stopwatch watch(engine.device());
   Answer answer;
   answer.timings = start_timings();
+  sam_->start();  // CUDA: the SAM encoder runs alongside the LLM
   const std::vector<int64_t> ids = engine.tokenizer().tokenize_with_image(prompt);
   const auto& llama = engine.models().llama;
   const auto sequence = models::splice_image(llama, ids, has_image_placeholder(ids) ? clip_rows_ : at::Tensor());

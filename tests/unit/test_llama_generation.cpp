@@ -122,11 +122,18 @@ TEST_F(LlamaGeneration, OnTokenSeesEachTokenBeforeTheNextStep) {
   o.max_new_tokens = 5;
   KvCache cache = model.make_cache(32);
   std::vector<int64_t> streamed, cached_when_called;
+  int prefilled_calls = 0;
+  o.on_prefilled = [&] {
+    ++prefilled_calls;
+    EXPECT_TRUE(streamed.empty());
+    EXPECT_EQ(cache.length(), 7);
+  };
   o.on_token = [&](int64_t token) {
     streamed.push_back(token);
     cached_when_called.push_back(cache.length());
   };
   const GreedyResult result = generate_greedy(model, cache, prompt({1, 5, kImagePlaceholderId, 7, 8}), o);
+  EXPECT_EQ(prefilled_calls, 1);
   EXPECT_EQ(streamed, result.tokens);
   EXPECT_EQ(cached_when_called, (std::vector<int64_t>{7, 8, 9, 10, 11}));  // the first one right after the prefill
 }

@@ -22,8 +22,9 @@ struct GreedyOptions {
   int64_t max_new_tokens = 512;       // chat.py's value; must be >= 1
   std::vector<int64_t> eos_token_ids;  // from generation_config.json (LLaMA: {2})
   int64_t seg_token_id = -1;           // the `[SEG]` id from added_tokens.json
-  // Called with each generated id as soon as it is chosen (streaming; the first call marks the end of
-  // the prefill).
+  // Called once the prompt's pass is queued, before any token is read (stage timing).
+  std::function<void()> on_prefilled;
+  // Called with each generated id as soon as it is read on the host (streaming).
   std::function<void(int64_t)> on_token;
   // Queue the step of each token on the device before reading the token on the host (one step of
   // lookahead): the device never waits for the host between tokens. The step queued after an EOS is

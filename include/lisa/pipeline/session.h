@@ -19,6 +19,7 @@ class ChatPrompt;
 namespace lisa::pipeline {
 
 class Engine;
+class SamEncoding;
 
 class Session {
  public:
@@ -36,23 +37,21 @@ class Session {
   // Forgets the conversation; the image's cached features stay.
   void reset();
 
-  const image::Image& image() const { return image_; }
-  image::ImageSize original_size() const { return image_.size(); }
+  const image::Image& image() const { return *image_; }
+  image::ImageSize original_size() const { return image_->size(); }
   // Time spent preparing the image when the session opened (CLIP input and features).
   const StageTimings& open_timings() const { return open_timings_; }
 
  private:
-  // The SAM embedding of the image, computed on first use.
-  const at::Tensor& sam_embedding(StageTimings& timings);
   std::vector<SegMask> masks_for(const at::Tensor& seg_hidden, StageTimings& timings);
   // The timings of a question: the image preparation is charged to the first one.
   StageTimings start_timings();
 
   const Engine* engine_;
-  image::Image image_;
+  std::shared_ptr<const image::Image> image_;  // shared with a SAM encoding running in the background
   at::Tensor clip_rows_;  // [256, H] projected CLIP features, model dtype
-  std::optional<image::SamInput> sam_input_;
-  at::Tensor sam_embedding_;  // [1, 256, 64, 64], model dtype
+  std::unique_ptr<SamEncoding> sam_;
+  bool sam_timings_reported_ = false;
   std::unique_ptr<tokenizer::ChatPrompt> chat_;
   StageTimings open_timings_;
   bool open_timings_reported_ = false;
