@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "lisa/config.h"
+#include "lisa/models/layer_norm.h"
 #include "lisa/models/linear.h"
 #include "lisa/models/weights.h"
 
@@ -27,9 +28,6 @@ struct ClipVisionOptions {
 
 class ClipVisionTower {
  public:
-  struct LayerNorm {
-    at::Tensor weight, bias;  // [C]
-  };
   struct EncoderLayer {
     LayerNorm layer_norm1, layer_norm2;
     Linear q_proj, k_proj, v_proj, out_proj;  // [C, C] with bias

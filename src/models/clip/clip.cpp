@@ -9,14 +9,6 @@ namespace lisa::models {
 namespace {
 const std::string kPrefix = "vision_model.";
 
-ClipVisionTower::LayerNorm bind_layer_norm(const WeightScope& scope, int64_t width) {
-  return {scope.bind("weight", {width}), scope.bind("bias", {width})};
-}
-
-at::Tensor apply(const ClipVisionTower::LayerNorm& norm, const at::Tensor& x, double eps) {
-  return at::layer_norm(x, {x.size(-1)}, norm.weight, norm.bias, eps);
-}
-
 // CLIP's "quick_gelu" activation: x * sigmoid(1.702 x).
 at::Tensor quick_gelu(const at::Tensor& x) { return x * at::sigmoid(x * 1.702); }
 
@@ -53,7 +45,7 @@ ClipVisionTower ClipVisionTower::bind(WeightBinder& binder, const ClipVisionOpti
   tower.patch_embedding_ = embeddings.bind("patch_embedding.weight", patch_shape);
   tower.class_embedding_ = embeddings.bind("class_embedding", {width});
   tower.position_embedding_ = embeddings.bind("position_embedding.weight", {grid * grid + 1, width});
-  tower.pre_layrnorm_ = bind_layer_norm(root.sub("pre_layrnorm"), width);
+  tower.pre_layrnorm_ = LayerNorm::bind(root.sub("pre_layrnorm"), width, options.layer_norm_eps);
 
   const int64_t depth = count_encoder_layers(binder);
   const int64_t selected = options.select_layer < 0 ? depth + 1 + options.select_layer : options.select_layer;
@@ -65,8 +57,8 @@ ClipVisionTower ClipVisionTower::bind(WeightBinder& binder, const ClipVisionOpti
     const WeightScope scope = root.sub("encoder.layers." + std::to_string(i));
     const int64_t ffn = scope.sub("mlp.fc1").shape_of("weight").at(0);
     EncoderLayer layer;
-    layer.layer_norm1 = bind_layer_norm(scope.sub("layer_norm1"), width);
-    layer.layer_norm2 = bind_layer_norm(scope.sub("layer_norm2"), width);
+    layer.layer_norm1 = LayerNorm::bind(scope.sub("layer_norm1"), width, options.layer_norm_eps);
+    layer.layer_norm2 = LayerNorm::bind(scope.sub("layer_norm2"), width, options.layer_norm_eps);
     layer.q_proj = Linear::bind(scope.sub("self_attn.q_proj"), width, width, true);
     layer.k_proj = Linear::bind(scope.sub("self_attn.k_proj"), width, width, true);
     layer.v_proj = Linear::bind(scope.sub("self_attn.v_proj"), width, width, true);
@@ -112,11 +104,11 @@ at::Tensor ClipVisionTower::forward(const at::Tensor& pixels) const {
   const at::Tensor patches = at::conv2d(input, patch_embedding_, {}, {patch_size_, patch_size_}).flatten(2).transpose(1, 2);
   const at::Tensor cls = class_embedding_.view({1, 1, width}).expand({batch, 1, width});
   at::Tensor x = at::cat({cls, patches}, 1) + position_embedding_;  // [B, N + 1, C]
-  x = apply(pre_layrnorm_, x, options_.layer_norm_eps);
+  x = pre_layrnorm_(x);
 
   for (const auto& layer : layers_) {
-    x = x + attention(layer, apply(layer.layer_norm1, x, options_.layer_norm_eps));
-    x = x + layer.fc2(quick_gelu(layer.fc1(apply(layer.layer_norm2, x, options_.layer_norm_eps))));
+    x = x + attention(layer, layer.layer_norm1(x));
+    x = x + layer.fc2(quick_gelu(layer.fc1(layer.layer_norm2(x))));
   }
   return x.slice(1, 1);  // drop CLS: LLaVA's "patch" feature selection
 }

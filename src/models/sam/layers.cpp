@@ -10,18 +10,6 @@ namespace {
 constexpr double kLayerNorm2dEps = 1e-6;
 }  // namespace
 
-LayerNorm LayerNorm::bind(const WeightScope& scope, int64_t dim, double eps) {
-  LayerNorm norm;
-  norm.weight_ = scope.bind("weight", {dim});
-  norm.bias_ = scope.bind("bias", {dim});
-  norm.eps_ = eps;
-  return norm;
-}
-
-at::Tensor LayerNorm::operator()(const at::Tensor& x) const {
-  return at::layer_norm(x, {weight_.size(0)}, weight_, bias_, eps_);
-}
-
 LayerNorm2d LayerNorm2d::bind(const WeightScope& scope, int64_t channels) {
   LayerNorm2d norm;
   norm.weight_ = scope.bind("weight", {channels});

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "lisa/models/layer_norm.h"
 #include "lisa/models/linear.h"
 #include "lisa/models/weights.h"
 
@@ -12,16 +13,8 @@ namespace lisa::models::sam {
 
 // SAM's fully connected layers all have a bias: lisa::models::Linear (linear.h) serves them.
 
-// nn.LayerNorm over the last dimension.
-class LayerNorm {
- public:
-  static LayerNorm bind(const WeightScope& scope, int64_t dim, double eps);
-  at::Tensor operator()(const at::Tensor& x) const;
-
- private:
-  at::Tensor weight_, bias_;  // [dim]
-  double eps_ = 0;
-};
+// nn.LayerNorm over the last dimension: lisa::models::LayerNorm (layer_norm.h).
+using models::LayerNorm;
 
 // SAM's LayerNorm2d: normalises over the channels of [B, C, H, W], eps 1e-6.
 class LayerNorm2d {
