@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <string>
 
+#include "lisa/image/clip_preprocess.h"
+
 namespace lisa {
 
 // config.json of a merged LISA checkpoint: a LLaVA-LLaMA config plus LISA's additions.
@@ -59,24 +61,11 @@ struct ClipVisionConfig {
   static ClipVisionConfig from_json(const nlohmann::json& json, const std::string& source);
 };
 
-// preprocessor_config.json of a CLIP image processor. Absent fields take CLIPImageProcessor's
-// defaults (transformers 4.31). `size` and `crop_size` may be integers (older files) or objects.
-struct ClipPreprocessConfig {
-  bool do_resize = true;
-  int64_t shortest_edge = 224;  // `size`: resize so the shorter side has this length
-  int resample = 3;             // PIL filter number; 3 = BICUBIC
-  bool do_center_crop = true;
-  int64_t crop_height = 224;
-  int64_t crop_width = 224;
-  bool do_rescale = true;
-  double rescale_factor = 1.0 / 255.0;
-  bool do_normalize = true;
-  std::array<double, 3> image_mean = {0.48145466, 0.4578275, 0.40821073};
-  std::array<double, 3> image_std = {0.26862954, 0.26130258, 0.27577711};
-  bool do_convert_rgb = true;
-
-  static ClipPreprocessConfig load(const std::filesystem::path& path);
-  static ClipPreprocessConfig from_json(const nlohmann::json& json, const std::string& source);
-};
+// preprocessor_config.json of a CLIP image processor, as the parameters of image::clip_preprocess.
+// Absent fields take CLIPImageProcessor's defaults (transformers 4.31); `size` and `crop_size` may
+// be integers (older files) or objects. Only the full pipeline (resize, center crop, rescale,
+// normalize, RGB) is supported: a do_* flag set to false is an error naming the file and field.
+image::ClipPreprocessConfig load_clip_preprocess_config(const std::filesystem::path& path);
+image::ClipPreprocessConfig clip_preprocess_config_from_json(const nlohmann::json& json, const std::string& source);
 
 }  // namespace lisa

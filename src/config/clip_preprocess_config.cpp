@@ -1,6 +1,8 @@
 #include "config/config_file.h"
 #include "config/json_fields.h"
 #include "lisa/config.h"
+#include "lisa/error.h"
+#include "lisa/image/pil_resize.h"
 
 namespace lisa {
 
@@ -18,42 +20,48 @@ std::array<double, 3> channel_triple(const config::JsonFields& fields, const cha
 }
 }  // namespace
 
-ClipPreprocessConfig ClipPreprocessConfig::load(const std::filesystem::path& path) {
+image::ClipPreprocessConfig load_clip_preprocess_config(const std::filesystem::path& path) {
   const auto file = config::read_config_file(path, "preprocessor_config.json");
-  return from_json(file.json, file.path.string());
+  return clip_preprocess_config_from_json(file.json, file.path.string());
 }
 
-ClipPreprocessConfig ClipPreprocessConfig::from_json(const nlohmann::json& json, const std::string& source) {
+image::ClipPreprocessConfig clip_preprocess_config_from_json(const nlohmann::json& json, const std::string& source) {
   const config::JsonFields fields(json, source);
-  ClipPreprocessConfig c;
-  c.do_resize = fields.boolean("do_resize", c.do_resize);
+  for (const char* step : {"do_resize", "do_center_crop", "do_rescale", "do_normalize", "do_convert_rgb"})
+    if (!fields.boolean(step, true))
+      fields.fail(step, "is false; only the CLIP pipeline resize + center crop + rescale + normalize on RGB is supported");
+  image::ClipPreprocessConfig c;
   // An integer `size` means the shortest edge for CLIP (get_size_dict with default_to_square=False).
   if (const auto* size = fields.find("size")) {
     if (size->is_object())
-      c.shortest_edge = config::JsonFields(*size, source + ": size").positive("shortest_edge");
+      c.shortest_edge = static_cast<int>(config::JsonFields(*size, source + ": size").positive("shortest_edge"));
     else
-      c.shortest_edge = fields.positive("size");
+      c.shortest_edge = static_cast<int>(fields.positive("size"));
   }
-  c.resample = static_cast<int>(fields.integer("resample", c.resample));
-  c.do_center_crop = fields.boolean("do_center_crop", c.do_center_crop);
+  try {
+    c.resample = image::resample_filter_from_pil_code(static_cast<int>(fields.integer("resample", 3)));
+  } catch (const Error& unsupported) {
+    fields.fail("resample", unsupported.what());
+  }
   // An integer `crop_size` means a square crop.
   if (const auto* crop = fields.find("crop_size")) {
     if (crop->is_object()) {
       const config::JsonFields crop_fields(*crop, source + ": crop_size");
-      c.crop_height = crop_fields.positive("height");
-      c.crop_width = crop_fields.positive("width");
+      c.crop_size = {static_cast<int>(crop_fields.positive("height")), static_cast<int>(crop_fields.positive("width"))};
     } else {
-      c.crop_height = c.crop_width = fields.positive("crop_size");
+      const int side = static_cast<int>(fields.positive("crop_size"));
+      c.crop_size = {side, side};
     }
   }
-  c.do_rescale = fields.boolean("do_rescale", c.do_rescale);
   c.rescale_factor = fields.number("rescale_factor", c.rescale_factor);
-  c.do_normalize = fields.boolean("do_normalize", c.do_normalize);
-  c.image_mean = channel_triple(fields, "image_mean", c.image_mean);
-  c.image_std = channel_triple(fields, "image_std", c.image_std);
-  for (double s : c.image_std)
-    if (s <= 0) fields.fail("image_std", "must be positive");
-  c.do_convert_rgb = fields.boolean("do_convert_rgb", c.do_convert_rgb);
+  const auto as_double = [](const std::array<float, 3>& v) { return std::array<double, 3>{v[0], v[1], v[2]}; };
+  const auto mean = channel_triple(fields, "image_mean", as_double(c.image_mean));
+  const auto std = channel_triple(fields, "image_std", as_double(c.image_std));
+  for (int i = 0; i < 3; ++i) {
+    if (std[i] <= 0) fields.fail("image_std", "must be positive");
+    c.image_mean[i] = static_cast<float>(mean[i]);
+    c.image_std[i] = static_cast<float>(std[i]);
+  }
   return c;
 }
 

@@ -21,22 +21,6 @@ namespace lisa::pipeline {
 
 namespace {
 
-image::ClipPreprocessConfig clip_preprocess_from(const ClipPreprocessConfig& file, const std::filesystem::path& dir) {
-  if (!file.do_resize || !file.do_center_crop || !file.do_rescale || !file.do_normalize)
-    throw Error((dir / "preprocessor_config.json").string() +
-                ": only the CLIP pipeline resize + center crop + rescale + normalize is supported");
-  image::ClipPreprocessConfig config;
-  config.shortest_edge = static_cast<int>(file.shortest_edge);
-  config.crop_size = {static_cast<int>(file.crop_height), static_cast<int>(file.crop_width)};
-  config.resample = image::resample_filter_from_pil_code(file.resample);
-  config.rescale_factor = file.rescale_factor;
-  for (int c = 0; c < 3; ++c) {
-    config.image_mean[c] = static_cast<float>(file.image_mean[c]);
-    config.image_std[c] = static_cast<float>(file.image_std[c]);
-  }
-  return config;
-}
-
 // generation_config.json's eos_token_id (an id or a list), else the tokenizer's EOS.
 std::vector<int64_t> eos_ids(const std::filesystem::path& model_dir, const tokenizer::Tokenizer& tok) {
   const auto path = model_dir / "generation_config.json";
@@ -80,8 +64,7 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
                 ": no vision_tower / mm_vision_tower given; pass --vision-tower DIR|REPO_ID");
   const auto clip_dir = io::resolve_model_dir(tower);
   const auto clip_config = ClipVisionConfig::load(clip_dir);
-  engine->clip_preprocess_ =
-      clip_preprocess_from(ClipPreprocessConfig::load(clip_dir / "preprocessor_config.json"), clip_dir);
+  engine->clip_preprocess_ = load_clip_preprocess_config(clip_dir / "preprocessor_config.json");
   const auto clip_checkpoint = io::Checkpoint::open(clip_dir);
   models::WeightBinder clip_binder(clip_checkpoint, engine->device_, dtype);
   auto clip = models::ClipVisionTower::bind(

@@ -131,39 +131,37 @@ TEST(ClipVisionConfig, ErrorsNameTheNestedObject) {
 }
 
 TEST(ClipPreprocessConfig, ReadsTheLegacyIntegerLayout) {
-  const auto c = ClipPreprocessConfig::load(io_fixture("clip-tiny"));
+  const auto c = load_clip_preprocess_config(io_fixture("clip-tiny"));
   EXPECT_EQ(c.shortest_edge, 224);
-  EXPECT_EQ(c.crop_height, 224);
-  EXPECT_EQ(c.crop_width, 224);
-  EXPECT_EQ(c.resample, 3);
-  EXPECT_TRUE(c.do_center_crop);
-  EXPECT_TRUE(c.do_normalize);
-  EXPECT_DOUBLE_EQ(c.image_mean[0], 0.48145466);
-  EXPECT_DOUBLE_EQ(c.image_std[2], 0.27577711);
+  EXPECT_EQ(c.crop_size, (image::ImageSize{224, 224}));
+  EXPECT_EQ(c.resample, image::ResampleFilter::Bicubic);
+  EXPECT_FLOAT_EQ(c.image_mean[0], 0.48145466f);
+  EXPECT_FLOAT_EQ(c.image_std[2], 0.27577711f);
   EXPECT_DOUBLE_EQ(c.rescale_factor, 1.0 / 255.0);
 }
 
 TEST(ClipPreprocessConfig, ReadsTheObjectLayoutAndDefaults) {
-  const auto c = ClipPreprocessConfig::from_json(
+  const auto c = clip_preprocess_config_from_json(
       json::parse(R"({"size": {"shortest_edge": 336}, "crop_size": {"height": 320, "width": 300},
-                      "do_center_crop": false, "image_mean": [0.5, 0.5, 0.5]})"),
+                      "resample": 2, "image_mean": [0.5, 0.5, 0.5]})"),
       "p.json");
   EXPECT_EQ(c.shortest_edge, 336);
-  EXPECT_EQ(c.crop_height, 320);
-  EXPECT_EQ(c.crop_width, 300);
-  EXPECT_FALSE(c.do_center_crop);
-  EXPECT_DOUBLE_EQ(c.image_mean[1], 0.5);
-  EXPECT_DOUBLE_EQ(c.image_std[0], 0.26862954);  // default
-  EXPECT_EQ(c.resample, 3);
+  EXPECT_EQ(c.crop_size, (image::ImageSize{320, 300}));
+  EXPECT_EQ(c.resample, image::ResampleFilter::Bilinear);
+  EXPECT_FLOAT_EQ(c.image_mean[1], 0.5f);
+  EXPECT_FLOAT_EQ(c.image_std[0], 0.26862954f);  // default
 }
 
 TEST(ClipPreprocessConfig, UnsupportedValuesAreNamed) {
-  EXPECT_THAT(error_of([] { ClipPreprocessConfig::from_json(json::parse(R"({"size": {"height": 224, "width": 224}})"), "p.json"); }),
+  const auto error_for = [](const char* text) {
+    return error_of([&] { clip_preprocess_config_from_json(json::parse(text), "p.json"); });
+  };
+  EXPECT_THAT(error_for(R"({"size": {"height": 224, "width": 224}})"),
               HasSubstr("p.json: size: field 'shortest_edge' is missing"));
-  EXPECT_THAT(error_of([] { ClipPreprocessConfig::from_json(json::parse(R"({"image_std": [1, 2]})"), "p.json"); }),
-              HasSubstr("p.json: field 'image_std' must list 3 numbers"));
-  EXPECT_THAT(error_of([] { ClipPreprocessConfig::from_json(json::parse(R"({"do_resize": 1})"), "p.json"); }),
-              HasSubstr("p.json: field 'do_resize' must be true or false"));
+  EXPECT_THAT(error_for(R"({"image_std": [1, 2]})"), HasSubstr("p.json: field 'image_std' must list 3 numbers"));
+  EXPECT_THAT(error_for(R"({"do_resize": 1})"), HasSubstr("p.json: field 'do_resize' must be true or false"));
+  EXPECT_THAT(error_for(R"({"do_center_crop": false})"), HasSubstr("p.json: field 'do_center_crop' is false"));
+  EXPECT_THAT(error_for(R"({"resample": 42})"), HasSubstr("p.json: field 'resample' unsupported PIL resampling filter 42"));
 }
 
 }  // namespace
