@@ -3,23 +3,43 @@
 
     reference_bench.py --model DIR --vision-tower DIR --image IMG [--prompt P]
         [--answer-tokens N[,N...]] [-r R] [-w W] [--precision fp32|bf16] [--device cpu|cuda]
-        [--threads T] [-o md|json] [--json-dir DIR]
+        [--threads T] [--kv-cache off|on|off,on] [-o md|json] [--json-dir DIR]
 
-Several answer lengths share one model load (the 7B reference takes a minute to load)
-and the warm-up runs only before the first length (the process is warm after it);
---json-dir then also writes DIR/reference-n<N>.json per length.
+Several answer lengths and both generation variants share one model load (the 7B
+reference takes a minute to load); the warm-up runs only before the first length of each
+variant (the process is warm after it). --json-dir then also writes, per length,
+DIR/reference-n<N>.json (no KV cache) and DIR/reference-kv-n<N>.json (KV cache).
 
 What runs is the reference at its pinned versions, loaded and called as the golden
 generator does (scripts/reference: chat.py's loading and per-request preprocessing, then
-LISAForCausalLM.evaluate(), which generates WITHOUT a KV cache: every step re-runs CLIP
-and the whole sequence). Stages are read with forward hooks on LISA's modules:
+LISAForCausalLM.evaluate()). Two variants of its generation (--kv-cache):
+
+  off  evaluate() as LISA ships it: generate() WITHOUT a KV cache (LISA's model config
+       has use_cache=False), so every step re-runs CLIP and the whole sequence.
+  on   the same evaluate() call, with its generate() call given use_cache=True (greedy,
+       num_beams=1 and the token limits unchanged, plus the all-ones attention mask
+       LLaVA's cached steps need): CLIP and the prompt run once, then one position per
+       step. evaluate() takes the [SEG] states from the last step's hidden states, which
+       without a cache cover every position but with one only the newest; so the per-step
+       hidden states generate() returns (the prompt's, then one per token, each the
+       final-norm output LISA's forward returns) are joined along the sequence before
+       evaluate() reads them. That is the tensor the uncached last step computes, so the
+       [SEG] selection, text_hidden_fcs, SAM and postprocessing run unchanged. (On the
+       golden chat cases that answer with [SEG], fp32 CPU, both variants generated the
+       same ids and mask logits within 2e-7.)
+
+Each JSON's "answer_ids" are the ids the last repetition generated, so that the two
+variants can be checked to agree; its "implementation" and "kv_cache" say which ran.
+
+Stages are read with forward hooks on LISA's modules:
 
   preprocess   chat.py's CLIP and SAM preprocessing, tokenizer_image_token, to device
                (decoding the image file is timed apart, as image_read, and is not in total)
   clip         the first CLIP tower + mm_projector call (later calls fall in decode)
   prefill      generate() up to the end of its first step, less that first CLIP call
                (+ the teacher-forced pass when a mask is forced)
-  decode       the rest of generate(): N-1 steps, each with its CLIP call
+  decode       the rest of generate(): N-1 steps, each with its CLIP call (with the
+               KV cache: one position each, no CLIP)
   sam_encoder  SAM's image encoder
   sam_decode   text_hidden_fcs, prompt encoder, mask decoder
   postprocess  postprocess_masks, then chat.py's logits > 0 on the CPU
@@ -30,7 +50,16 @@ As in `lisa bench`: every repetition decodes and encodes the image afresh; with
 so EOS is never chosen); when the answer has no [SEG], the mask of the teacher-forced
 answer "Sure, [SEG]." is taken, through LISA's own teacher-forced path (model_forward
 with inference=True, as train_ds.validate uses it) with the SAM embedding of this
-repetition reused instead of encoding the image a second time.
+repetition reused instead of encoding the image a second time (the same for both
+variants: that pass never used a cache).
+
+Peak memory (each JSON's "peak_memory_gib", "peak_memory_kind"): the peak is reset when a
+variant's length starts (warm-up included) and read when it ends, so it covers that run
+alone plus what stays allocated, the weights first: on CUDA torch.cuda.max_memory_allocated()
+("cuda allocated"), on the CPU the process's VmHWM ("cpu resident", reset through
+/proc/self/clear_refs to the resident size then, which includes memory the allocator kept
+from earlier runs; where the reset is refused the peak is the whole process's, said on
+stderr). `lisa bench` reports the same two keys for its process, which runs one length.
 """
 
 import argparse
@@ -49,6 +78,7 @@ sys.path.insert(0, str(ROOT / "scripts" / "reference"))
 
 STAGES = ["preprocess", "clip", "sam_encoder", "prefill", "decode", "sam_decode", "postprocess", "total"]
 FORCED_ANSWER = "Sure, [SEG]."
+GIB = float(1 << 30)
 DEFAULT_PROMPT = "Can you segment the object in this image? Please output segmentation mask."
 SEED = 0
 
@@ -67,9 +97,12 @@ def parse_args():
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
+    parser.add_argument("--kv-cache", type=kv_cache_variants, default=[False], metavar="off|on|off,on",
+                        help="generate without LISA's disabled KV cache (off, default), with it (on), or both")
     parser.add_argument("--conv-type", choices=["llava_v1", "llava_llama_2"], default="llava_v1")
     parser.add_argument("-o", "--output", choices=["md", "json"], default="md")
-    parser.add_argument("--json-dir", type=Path, help="also write reference-n<N>.json here for each N")
+    parser.add_argument("--json-dir", type=Path,
+                        help="also write reference-n<N>.json (off) / reference-kv-n<N>.json (on) here for each N")
     parser.add_argument("--lisa-repo", type=Path, default=Path(os.environ.get("LISA_REPO", "/work/ref/LISA")),
                         help="checkout of dvlab-research/LISA")
     args = parser.parse_args()
@@ -83,6 +116,42 @@ def answer_lengths(text):
     if not values or any(v < 0 for v in values):
         raise argparse.ArgumentTypeError(f"answer lengths must be integers >= 0: {text!r}")
     return values
+
+
+def kv_cache_variants(text):
+    names = text.split(",")
+    if not names or any(n not in ("off", "on") for n in names) or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"--kv-cache takes off, on or off,on: {text!r}")
+    return [n == "on" for n in names]
+
+
+class PeakMemory:
+    """The allocator's (CUDA) or the process's resident (CPU) peak since reset()."""
+
+    def __init__(self, device):
+        import torch
+
+        self.torch = torch
+        self.cuda = device == "cuda"
+        self.kind = "cuda allocated" if self.cuda else "cpu resident"
+
+    def reset(self):
+        if self.cuda:
+            self.torch.cuda.reset_peak_memory_stats()
+            return
+        try:
+            Path("/proc/self/clear_refs").write_text("5")  # 5: reset VmHWM to the current RSS
+        except OSError as error:
+            print(f"peak memory: cannot reset VmHWM ({error}); reporting the whole process's peak",
+                  file=sys.stderr)
+
+    def gib(self):
+        if self.cuda:
+            return self.torch.cuda.max_memory_allocated() / GIB
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024 / GIB
+        raise RuntimeError("/proc/self/status has no VmHWM line")
 
 
 class Clock:
@@ -121,14 +190,16 @@ class Intervals:
         handles = [module.register_forward_pre_hook(before), module.register_forward_hook(after)]
         self.undo += [h.remove for h in handles]
 
-    def watch_method(self, name, owner, attribute, wrap_kwargs=lambda kwargs: kwargs):
+    def watch_method(self, name, owner, attribute, wrap_kwargs=lambda kwargs: kwargs, wrap_output=lambda out: out):
+        """wrap_kwargs changes the call's keyword arguments; wrap_output, applied after the
+        call's end is taken, its result."""
         original = getattr(owner, attribute)
 
         def timed(*args, **kwargs):
             start = self.clock.now()
             out = original(*args, **wrap_kwargs(kwargs))
             self.events[name].append((start, self.clock.now()))
-            return out
+            return wrap_output(out)
 
         setattr(owner, attribute, timed)
         self.undo.append(lambda: delattr(owner, attribute))
@@ -212,12 +283,14 @@ class ReferenceBench:
         self.args = args
         self.torch = torch
         self.answer_tokens = args.answer_tokens[0]
+        self.kv_cache = False
         with checkpoint_weights_only(torch):
             self.tokenizer, self.model, self.clip_processor = make_goldens.reload_like_chat(
                 args.model, args.vision_tower, args.precision
             )
         self.dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
         self.clock = Clock(args.device)
+        self.peak = PeakMemory(args.device)
         self.watch = self._watch_stages()
 
     def _watch_stages(self):
@@ -233,12 +306,29 @@ class ReferenceBench:
         watch.watch_module("prompt_encoder", sam.prompt_encoder)
         watch.watch_module("mask_decoder", sam.mask_decoder)
         watch.watch_method("postprocess_masks", sam, "postprocess_masks")
-        watch.watch_method("generate", model, "generate", self._exactly_n_tokens)
+        watch.watch_method("generate", model, "generate", self._generation_settings, self._all_hidden_states)
         return watch
 
-    def _exactly_n_tokens(self, kwargs):
+    def _generation_settings(self, kwargs):
+        """evaluate()'s generate() arguments, with exactly N tokens when N > 0 and the KV
+        cache on in the cached variant. LISA's forward() takes **kwargs, so generate() does
+        not see that it accepts an attention mask and passes none; LLaVA's cached steps need
+        one (they rebuild it from the cache length), so the cached variant passes the mask
+        generate() makes for an unpadded prompt: all ones."""
         n = self.answer_tokens
-        return dict(kwargs, max_new_tokens=n, min_new_tokens=n) if n > 0 else kwargs
+        if n > 0:
+            kwargs = dict(kwargs, max_new_tokens=n, min_new_tokens=n)
+        if not self.kv_cache:
+            return kwargs
+        return dict(kwargs, use_cache=True, attention_mask=self.torch.ones_like(kwargs["input_ids"]))
+
+    def _all_hidden_states(self, out):
+        """With the cache each step's hidden states [1, new positions, H] cover only its
+        new positions; joined they are [1, prompt + N - 1, H], the last uncached step's,
+        which is what evaluate() reads as hidden_states[-1]."""
+        if self.kv_cache:
+            out.hidden_states = (self.torch.cat(out.hidden_states, dim=1),)
+        return out
 
     def conversation(self, answer):
         from model.llava import conversation as conversation_lib
@@ -312,6 +402,7 @@ class ReferenceBench:
             "clip_repeat_ms": watch.ms("clip") + watch.ms("projector") - first_clip,
             "forced_seg": forced,
             "masks": sum(int(b.shape[0]) for b in binary),
+            "answer_ids": output_ids[0, input_ids.shape[1]:].tolist(),
         }
         return stages, facts
 
@@ -348,26 +439,30 @@ class ReferenceBench:
                       ("text_hidden_fcs", "prompt_encoder", "mask_decoder", "postprocess_masks"))
         return out["pred_masks"], 1000.0 * (end - start) - outside
 
-    def run(self, answer_tokens, warmup):
+    def run(self, answer_tokens, warmup, kv_cache):
+        """The repetitions' (stages, facts) and the peak memory in GiB over this run."""
         import torch
 
         self.answer_tokens = answer_tokens
+        self.kv_cache = kv_cache
+        variant = "kv on" if kv_cache else "kv off"
         runs = []
+        self.peak.reset()
         with torch.no_grad():
             for i in range(warmup + self.args.repetitions):
                 stages, facts = self.query()
                 kind = "warm-up" if i < warmup else f"repetition {i - warmup + 1}/{self.args.repetitions}"
-                print(f"n={answer_tokens} {kind}: total {stages['total']:.0f} ms", file=sys.stderr, flush=True)
+                print(f"{variant} n={answer_tokens} {kind}: total {stages['total']:.0f} ms", file=sys.stderr, flush=True)
                 if i >= warmup:
                     runs.append((stages, facts))
-        return runs
+        return runs, self.peak.gib()
 
 
 def mean_sd(values):
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def report(args, answer_tokens, runs):
+def report(args, answer_tokens, kv_cache, runs, peak_gib, peak_kind):
     stages = {}
     for stage in STAGES:
         mean, sd = mean_sd([s[stage] for s, _ in runs])
@@ -376,7 +471,9 @@ def report(args, answer_tokens, runs):
     rate, rate_sd = mean_sd(rates) if rates else (0.0, 0.0)
     facts = [f for _, f in runs]
     return {
-        "implementation": "reference (LISA evaluate(), transformers 4.31, no KV cache)",
+        "implementation": ("reference (LISA evaluate() with generate(use_cache=True), transformers 4.31, KV cache)"
+                           if kv_cache else "reference (LISA evaluate(), transformers 4.31, no KV cache)"),
+        "kv_cache": kv_cache,
         "model": str(args.model),
         "device": args.device,
         "precision": args.precision,
@@ -391,6 +488,9 @@ def report(args, answer_tokens, runs):
         "clip_repeat_ms": mean_sd([f["clip_repeat_ms"] for f in facts])[0],
         "forced_seg": facts[-1]["forced_seg"],
         "masks": facts[-1]["masks"],
+        "answer_ids": facts[-1]["answer_ids"],
+        "peak_memory_gib": peak_gib,
+        "peak_memory_kind": peak_kind,
     }
 
 
@@ -405,6 +505,7 @@ def markdown(result):
         f"{result['clip_calls']} CLIP calls per query ({result['clip_repeat_ms']:.1f} ms after the first), "
         f"forced mask: {result['forced_seg']}, image read {result['image_read_ms']:.1f} ms (not in total)"
     )
+    lines.append(f"peak memory: {result['peak_memory_gib']:.2f} GiB ({result['peak_memory_kind']})")
     return "\n".join(lines)
 
 
@@ -412,18 +513,22 @@ def main():
     args = parse_args()
     bench = ReferenceBench(args)
     results = []
-    for i, n in enumerate(args.answer_tokens):
-        result = report(args, n, bench.run(n, args.warmup if i == 0 else 0))
-        results.append(result)
-        if args.json_dir:
-            args.json_dir.mkdir(parents=True, exist_ok=True)
-            (args.json_dir / f"reference-n{n}.json").write_text(json.dumps(result, indent=2) + "\n")
+    for kv_cache in args.kv_cache:
+        for i, n in enumerate(args.answer_tokens):
+            runs, peak_gib = bench.run(n, args.warmup if i == 0 else 0, kv_cache)
+            result = report(args, n, kv_cache, runs, peak_gib, bench.peak.kind)
+            results.append(result)
+            if args.json_dir:
+                args.json_dir.mkdir(parents=True, exist_ok=True)
+                name = f"reference-kv-n{n}.json" if kv_cache else f"reference-n{n}.json"
+                (args.json_dir / name).write_text(json.dumps(result, indent=2) + "\n")
     if args.output == "json":
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
     else:
         print(f"reference bench: {args.model}, {args.device}, {args.precision}")
-        for n, result in zip(args.answer_tokens, results):
-            print(f"\n--answer-tokens {n}\n")
+        for result in results:
+            cache = "on" if result["kv_cache"] else "off"
+            print(f"\n--kv-cache {cache} --answer-tokens {result['requested_answer_tokens']}\n")
             print(markdown(result))
 
 

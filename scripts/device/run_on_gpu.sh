@@ -5,8 +5,9 @@
 #   build  configure with the machine's own torch (CUDA), CMAKE_CUDA_ARCHITECTURES=90, ninja
 #   test   the test suite (ctest)
 #   bench  make_random_lisa.py (7b preset, from the bundled skeleton, bf16), then `lisa bench` and
-#          reference_bench.py (LISA's evaluate() under transformers 4.31 from the bundled wheels)
-#          at bf16 on cuda, 8- and 64-token answers; table of reference/engine ratios
+#          reference_bench.py (LISA's evaluate() under transformers 4.31 from the bundled wheels,
+#          without and with the KV cache) at bf16 on cuda, 8- and 64-token answers; table of
+#          reference/engine ratios per stage and of peak GPU memory
 #
 #   scripts/device/run_on_gpu.sh            all stages
 #   STAGES="deps build test" scripts/device/run_on_gpu.sh
@@ -85,7 +86,7 @@ bench_stage() {
     "$BUNDLE"/wheels/*.whl || return 1
   PYTHONPATH="/tmp/lisa-site${PYTHONPATH:+:$PYTHONPATH}" LISA_REPO="$BUNDLE/LISA" PYTHON="$PY" \
   PRESET=7b DTYPE=bf16 DEVICE=cuda PRECISION=bf16 THREADS=0 REPS="${REPS:-3}" WARMUP=1 \
-  ANSWER_TOKENS="${ANSWER_TOKENS:-8 64}" SKELETON="$BUNDLE/lisa-7b-skeleton" \
+  ANSWER_TOKENS="${ANSWER_TOKENS:-8 64}" REFERENCE_KV_CACHE="${REFERENCE_KV_CACHE:-off,on}" SKELETON="$BUNDLE/lisa-7b-skeleton" \
   IMAGE="$BUNDLE/images/dog_with_horn.jpg" LISA_BIN="$BUILD/lisa" \
   MODELS_DIR="$BUILD/bench/models" RESULTS_DIR="$BUILD/bench/results" \
     scripts/bench/compare.sh
