@@ -1,6 +1,6 @@
 #include "stopwatch.h"
 
-#include <torch/cuda.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 
 namespace lisa::pipeline {
 
@@ -10,7 +10,7 @@ Stopwatch::Stopwatch(at::Device device) : device_(device) {
 }
 
 void Stopwatch::synchronize() const {
-  if (device_.is_cuda()) torch::cuda::synchronize(device_.index());
+  if (device_.is_cuda()) c10::impl::VirtualGuardImpl(device_.type()).getStream(device_).synchronize();
 }
 
 double Stopwatch::lap() {

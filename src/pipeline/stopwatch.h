@@ -1,6 +1,7 @@
 #pragma once
-// Wall-clock stage timing. On CUDA the device is synchronised before reading the clock, so a stage
-// is charged for its own kernels and not for those queued before it.
+// Wall-clock stage timing. On CUDA the calling thread's current stream is synchronised before
+// reading the clock, so a stage is charged for its own kernels and not for those queued before it;
+// work on other streams (the SAM encoder overlapping the LLM) is not waited for.
 #include <ATen/ATen.h>
 
 #include <chrono>

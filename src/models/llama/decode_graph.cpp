@@ -79,7 +79,9 @@ void DecodeGraph::record(KvCache& cache) {
     // One eager step first: lazy initialisations (cuBLAS handles and workspaces) cannot happen while
     // recording. It writes the same keys/values the replay below writes again.
     model_->step_at(token_, position_, cache);
-    recording->graph.capture_begin();
+    // Thread-local capture: the SAM encoder's worker thread keeps allocating and launching on its own
+    // stream meanwhile, which the default (global) mode would forbid.
+    recording->graph.capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
     recording->hidden = model_->step_at(token_, position_, cache)[0][0];
     recording->graph.capture_end();
   }
