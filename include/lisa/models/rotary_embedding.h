@@ -21,8 +21,6 @@ class RotaryEmbedding {
   Rows rows_at(const at::Tensor& positions) const;
   // x [B, heads, T, D] -> rotated [B, heads, T, D]
   static at::Tensor rotate(const at::Tensor& x, const Rows& rows);
-  // rotate(x, rows(start, T))
-  at::Tensor apply(const at::Tensor& x, int64_t start) const;
 
   int64_t max_positions() const { return cos_.size(0); }
 

@@ -39,6 +39,4 @@ at::Tensor RotaryEmbedding::rotate(const at::Tensor& x, const Rows& rows) {
   return x * rows.cos + swapped_halves * rows.signed_sin;
 }
 
-at::Tensor RotaryEmbedding::apply(const at::Tensor& x, int64_t start) const { return rotate(x, rows(start, x.size(2))); }
-
 }  // namespace lisa::models
