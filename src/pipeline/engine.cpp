@@ -11,6 +11,7 @@
 #include "lisa/io/json_file.h"
 #include "lisa/models/fp32_math.h"
 #include "lisa/models/weights.h"
+#include "lisa/pipeline/cpu_block_cache.h"
 #include "lisa/pipeline/session.h"
 #include "lisa/tokenizer/conversation.h"
 #include "lisa/tokenizer/tokenizer.h"
@@ -48,6 +49,7 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
                                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const at::ScalarType dtype = scalar_type(engine->precision_);
   models::use_ieee_fp32(engine->device_);
+  reuse_large_cpu_blocks();
 
   engine->model_dir_ = io::resolve_model_dir(options.model.string());
   const auto config = LisaConfig::load(engine->model_dir_);
