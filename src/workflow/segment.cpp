@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
+#include <memory>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -62,24 +64,33 @@ std::set<std::string> finished_items(const fs::path& results) {
   return keys;
 }
 
-nlohmann::ordered_json segment_item(const pipeline::Engine& engine, const SegmentItem& item,
-                                    const SegmentOptions& options) {
-  image::ReadImageOptions read_options;
-  read_options.max_pixels = options.max_pixels;
-  auto picture = image::read_image(item.image, read_options);
-  const cv::Mat rgb = cv::Mat(picture.height(), picture.width(), CV_8UC3, picture.data()).clone();
+// One item after the engine answered it: what its masks and result line are made from.
+struct Answered {
+  cv::Mat rgb;  // the picture, for the overlays
+  pipeline::Answer answer;
+};
+
+Answered answer_item(const pipeline::Engine& engine, const SegmentItem& item, image::Image picture,
+                     const SegmentOptions& options) {
+  Answered answered;
+  answered.rgb = cv::Mat(picture.height(), picture.width(), CV_8UC3, picture.data()).clone();
   auto session = engine.open(std::move(picture));
   pipeline::AskOptions ask;
   ask.max_new_tokens = options.max_new_tokens;
   ask.force_seg = options.force_seg;
-  const auto answer = session.ask(item.prompt, ask);
+  answered.answer = session.ask(item.prompt, ask);
+  return answered;
+}
 
+// Writes the item's mask PNGs and overlays; returns its result line.
+nlohmann::ordered_json render_item(const SegmentItem& item, const Answered& answered, const SegmentOptions& options) {
+  const pipeline::Answer& answer = answered.answer;
   nlohmann::ordered_json masks = nlohmann::json::array();
   for (size_t i = 0; i < answer.masks.size(); ++i) {
     const cv::Mat mask = render::mask_image(answer.masks[i].binary);
     const auto png = render::write_mask_png(options.out_dir, item.stem, static_cast<int>(i), mask);
     render::write_file_atomically(options.out_dir / (item.stem + "_masked_img_" + std::to_string(i) + ".jpg"),
-                                  render::chat_overlay_jpeg(rgb, mask));
+                                  render::chat_overlay_jpeg(answered.rgb, mask));
     const auto rle = render::encode_rle(mask);
     const auto bbox = render::rle_bbox(rle);
     nlohmann::ordered_json entry;
@@ -101,6 +112,16 @@ nlohmann::ordered_json segment_item(const pipeline::Engine& engine, const Segmen
   record["timings_ms"] = timings_json(answer.timings);
   return record;
 }
+
+nlohmann::ordered_json error_record(const SegmentItem& item, const std::string& error) {
+  return nlohmann::ordered_json{{"image", item.image.string()}, {"prompt", item.prompt}, {"error", error}};
+}
+
+// An item's output on its way: rendered and written on a worker thread; its error, if any.
+struct Pending {
+  const SegmentItem* item = nullptr;
+  std::future<std::string> written;
+};
 
 }  // namespace
 
@@ -174,20 +195,57 @@ SegmentProgress run_segment(const pipeline::Engine& engine, std::vector<SegmentI
     render::read_complete_lines(results);  // cut off a partial line an earlier killed run may have left
   }
   progress.total = items.size();
-  for (const auto& item : items) {
+
+  // Three stages overlap across items: the next picture is read and decoded on a worker thread, this
+  // thread has the engine answer (one question at a time), and the previous item's masks, overlays and
+  // result line are written on another worker thread. Lines are appended in item order, each after
+  // its files, so --resume sees the same results as before.
+  image::ReadImageOptions read_options;
+  read_options.max_pixels = options.max_pixels;
+  const auto read_ahead = [&](const SegmentItem& item) {
+    return std::async(std::launch::async, [&item, read_options] { return image::read_image(item.image, read_options); });
+  };
+  Pending pending;
+  const auto finish_pending = [&] {
+    if (!pending.item) return;
+    const std::string error = pending.written.get();  // a failure to append the line propagates
+    if (!error.empty()) ++progress.failed;
+    ++progress.done;
+    if (observer) observer(*pending.item, error, progress);
+    pending = Pending();
+  };
+
+  std::future<image::Image> next_picture;
+  if (!items.empty()) next_picture = read_ahead(items.front());
+  for (size_t k = 0; k < items.size(); ++k) {
+    const SegmentItem& item = items[k];
+    std::future<image::Image> picture = std::move(next_picture);
+    if (k + 1 < items.size()) next_picture = read_ahead(items[k + 1]);
+    auto answered = std::make_shared<Answered>();
     std::string error;
-    nlohmann::ordered_json record;
     try {
-      record = segment_item(engine, item, options);
+      *answered = answer_item(engine, item, picture.get(), options);
     } catch (const std::exception& e) {
       error = e.what();
-      record = nlohmann::ordered_json{{"image", item.image.string()}, {"prompt", item.prompt}, {"error", error}};
-      ++progress.failed;
     }
-    render::append_line(results, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    ++progress.done;
-    if (observer) observer(item, error, progress);
+    finish_pending();
+    pending.item = &item;
+    pending.written = std::async(std::launch::async, [&item, &options, &results, answered, error] {
+      std::string failure = error;
+      nlohmann::ordered_json record;
+      if (failure.empty()) {
+        try {
+          record = render_item(item, *answered, options);
+        } catch (const std::exception& e) {
+          failure = e.what();
+        }
+      }
+      if (!failure.empty()) record = error_record(item, failure);
+      render::append_line(results, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      return failure;
+    });
   }
+  finish_pending();
   return progress;
 }
 
