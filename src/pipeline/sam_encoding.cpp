@@ -21,7 +21,9 @@ c10::Stream side_stream(const at::Device& device) {
   const std::lock_guard<std::mutex> lock(mutex);
   const auto found = streams.find(device.index());
   if (found != streams.end()) return found->second;
-  const c10::Stream stream = c10::impl::VirtualGuardImpl(device.type()).getStreamFromGlobalPool(device);
+  // From the low-priority pool, never the one a decode graph is recorded on (models/decode_graph).
+  const c10::Stream stream =
+      c10::impl::VirtualGuardImpl(device.type()).getStreamFromGlobalPool(device, /*isHighPriority=*/false);
   streams.emplace(device.index(), stream);
   return stream;
 }

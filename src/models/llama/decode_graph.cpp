@@ -69,8 +69,11 @@ void DecodeGraph::record(KvCache& cache) {
   auto recording = std::make_unique<Recording>();
   const c10::DeviceIndex index = model_->device().index();
   const c10::cuda::CUDAStream main = c10::cuda::getCurrentCUDAStream(index);
-  // CUDA graphs are recorded on a stream other than the default one.
-  const c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, index);
+  // CUDA graphs are recorded on a stream other than the default one. It comes from the high-priority
+  // pool: the SAM encoder's stream (pipeline/sam_encoding) is from the other pool, so the two can never
+  // be the same stream, whose SAM kernels this recording would then capture. (Replays run on the
+  // caller's stream; the priority only concerns the recording.)
+  const c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool(/*isHighPriority=*/true, index);
   at::cuda::CUDAEvent inputs_ready;
   inputs_ready.record(main);
   inputs_ready.block(side);
