@@ -154,8 +154,12 @@ std::multiset<std::string> comparable_lines(const fs::path& results) {
 
 TEST(SegmentCommand, ResumeAfterSigkillGivesTheSameResultsAsAnUninterruptedRun) {
   const fs::path dir = fresh_dir("segment_resume");
-  for (const char* name : {"astronaut_wide.jpg", "chelsea_small.png", "coins_strip.png"})
-    fs::copy_file(lisa::testing::golden_root() / "images" / name, dir / name);
+  // Six pictures, so that several are still to come when the first line appears (the next picture
+  // is already being answered while a line is written).
+  constexpr size_t kPictures = 6;
+  for (const char* copy : {"a_", "b_"})
+    for (const char* name : {"astronaut_wide.jpg", "chelsea_small.png", "coins_strip.png"})
+      fs::copy_file(lisa::testing::golden_root() / "images" / name, dir / (std::string(copy) + name));
   const std::string args = "segment" + model_args() + " --max-new-tokens 8 --prompt \"the cat\" --images " +
                            dir.string() + " -o ";
   const CommandResult whole = run_lisa(args + (dir / "whole").string());
@@ -175,7 +179,7 @@ TEST(SegmentCommand, ResumeAfterSigkillGivesTheSameResultsAsAnUninterruptedRun) 
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
-  EXPECT_LT(read_jsonl(killed / "results.jsonl").size(), 3u) << "the run finished before it could be killed";
+  EXPECT_LT(read_jsonl(killed / "results.jsonl").size(), kPictures) << "the run finished before it could be killed";
 
   const CommandResult resumed = run_lisa(args + killed.string() + " --resume");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
