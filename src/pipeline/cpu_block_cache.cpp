@@ -31,8 +31,8 @@ class BlockCache final : public c10::Allocator {
   c10::DataPtr allocate(size_t bytes) override {
     if (bytes < kMinBlockBytes) return small_blocks_->allocate(bytes);
     void* data = take(bytes);
-    if (!data) data = c10::alloc_cpu(bytes);
-    {
+    if (!data) {  // allocated outside the lock, then recorded
+      data = c10::alloc_cpu(bytes);
       const std::lock_guard<std::mutex> lock(mutex_);
       sizes_[data] = bytes;
     }
@@ -53,6 +53,7 @@ class BlockCache final : public c10::Allocator {
  private:
   static void give_back(void* data) { instance->put(data); }
 
+  // A cached block of exactly `bytes`, recorded as handed out; nullptr (a miss) when there is none.
   void* take(size_t bytes) {
     const std::lock_guard<std::mutex> lock(mutex_);
     const auto found = free_.find(bytes);
@@ -62,6 +63,7 @@ class BlockCache final : public c10::Allocator {
     }
     void* data = found->second;
     free_.erase(found);
+    sizes_[data] = bytes;
     stats_.cached_bytes -= bytes;
     ++stats_.hits;
     return data;
