@@ -1,5 +1,6 @@
 // The `lisa` executable: a thin front of the library. Errors surface here as one line on stderr.
 #include <iostream>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -32,8 +33,13 @@ int main(int argc, char** argv) {
   } catch (const lisa::Error& e) {
     std::cerr << "lisa: error: " << e.what() << "\n";
     return 1;
+  } catch (const std::bad_alloc& e) {
+    std::cerr << "lisa: error: " << lisa::user_message(e) << "\n";
+    return 1;
   } catch (const std::exception& e) {
-    std::cerr << "lisa: internal error: " << e.what() << "\n";
+    // A bug (lisa::InternalError) or an error from a library that no check of ours foresaw: either
+    // way one line, never a backtrace.
+    std::cerr << "lisa: internal error: " << lisa::user_message(e) << "\n";
     return 1;
   }
   return 0;

@@ -1,73 +1,34 @@
-// The workflows as users run them: the `lisa` executable on the tiny golden checkpoint, checked
-// against the reference's goldens (ids, masks, ReasonSeg scores) and for behaviour on bad input,
-// interruption and piped stdin.
+// `lisa segment` as users run it: golden ids and masks, bad inputs, interruption and --resume.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <set>
-#include <sstream>
+#include <chrono>
 #include <thread>
 
 #include "lisa/render/coco_rle.h"
+#include "support/cli.h"
 #include "support/golden.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using lisa::testing::CommandResult;
+using lisa::testing::fresh_dir;
+using lisa::testing::read_jsonl;
+using lisa::testing::iou;
+using lisa::testing::read_mask;
+using lisa::testing::run_lisa;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-std::string model_args() {
-  return " -m " + lisa::testing::golden_lisa_bin_dir().string() + " --vision-tower " +
-         lisa::testing::golden_clip_dir().string() + " --device cpu --threads 1";
-}
-
-// Runs `lisa ARGS` with stdin from `input`, capturing stdout and stderr together.
-CommandResult run_lisa(const std::string& args, const std::string& input = "") {
-  const fs::path stdin_file = fs::temp_directory_path() / ("lisa_stdin_" + std::to_string(::getpid()));
-  std::ofstream(stdin_file) << input;
-  const std::string command = std::string(LISA_BINARY_PATH) + " " + args + " < " + stdin_file.string() + " 2>&1";
-  CommandResult run;
-  FILE* pipe = popen(command.c_str(), "r");
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  fs::remove(stdin_file);
-  return run;
-}
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("lisa_cli_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::vector<json> read_jsonl(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<json> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
-  return lines;
-}
-
-cv::Mat read_mask(const fs::path& png) { return cv::imread(png.string(), cv::IMREAD_GRAYSCALE) > 0; }
-
-double iou(const cv::Mat& a, const cv::Mat& b) {
-  const double i = cv::countNonZero(a & b), u = cv::countNonZero(a | b);
-  return u == 0 ? 1.0 : i / u;
-}
+std::string model_args() { return lisa::testing::golden_model_args(); }
 
 TEST(SegmentCommand, ReproducesTheGoldenIdsAndMasksWithDecodableRle) {
   const fs::path out = fresh_dir("segment_golden");
@@ -186,59 +147,6 @@ TEST(SegmentCommand, ResumeAfterSigkillGivesTheSameResultsAsAnUninterruptedRun) 
   EXPECT_EQ(comparable_lines(killed / "results.jsonl"), comparable_lines(dir / "whole" / "results.jsonl"));
   for (const auto& entry : fs::directory_iterator(dir / "whole"))
     EXPECT_TRUE(fs::exists(killed / entry.path().filename())) << entry.path().filename();
-}
-
-TEST(ChatCommand, PipedStdinWritesTheReferenceFileNames) {
-  const fs::path out = fresh_dir("chat");
-  lisa::testing::GoldenCase golden = lisa::testing::GoldenCase::load(lisa::testing::golden_root() / "chat" / "astronaut_wide");
-  const CommandResult run = run_lisa("chat" + model_args() + " --max-new-tokens 32 -o " + out.string(),
-                           golden.meta.at("user_text").get<std::string>() + "\n" + golden.image_path().string() + "\n");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_TRUE(fs::exists(out / "astronaut_wide_mask_0.jpg")) << run.output;
-  EXPECT_TRUE(fs::exists(out / "astronaut_wide_masked_img_0.jpg")) << run.output;
-  EXPECT_NE(run.output.find("astronaut_wide_mask_0.jpg has been saved."), std::string::npos) << run.output;
-}
-
-TEST(BenchCommand, PrintsJsonWithTheAskedAnswerLength) {
-  const fs::path image = lisa::testing::golden_root() / "images" / "coffee.jpg";
-  const auto run = run_lisa("bench" + model_args() + " -i " + image.string() + " -r 1 -w 0 -n 2 -o json --no-cuda-graphs");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  const json report = json::parse(run.output);
-  EXPECT_EQ(report.at("answer_tokens"), 2);
-  EXPECT_EQ(report.at("cuda_graphs"), false);
-  EXPECT_TRUE(report.at("stages").contains("sam_encoder"));
-}
-
-TEST(EvalCommand, TeacherForcedScoresEqualTheReference) {
-  const fs::path out = fresh_dir("eval");
-  const CommandResult run = run_lisa("eval" + model_args() + " --data " +
-                           (lisa::testing::golden_root() / "reasonseg" / "val").string() + " -o " + out.string());
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  std::ifstream expected_file(lisa::testing::golden_root() / "reasonseg" / "expected.json");
-  const json expected = json::parse(expected_file);
-  std::ifstream report_file(out / "report.json");
-  const json report = json::parse(report_file);
-  EXPECT_NEAR(report.at("giou").get<double>(), expected.at("giou").get<double>(), 1e-6);
-  EXPECT_NEAR(report.at("ciou").get<double>(), expected.at("ciou").get<double>(), 1e-6);
-  EXPECT_EQ(report.at("n_images"), expected.at("images").size());
-  EXPECT_EQ(report.at("mode"), "teacher-forced");
-  std::ifstream csv(out / "per_image.csv");
-  std::string header;
-  std::getline(csv, header);
-  EXPECT_EQ(header, "image,intersection,union,iou,is_sentence,n_seg");
-  size_t rows = 0;
-  for (std::string row; std::getline(csv, row);) {
-    const auto& image = expected.at("images").at(rows++);
-    std::stringstream fields(row);
-    std::string name, intersection, uni;
-    std::getline(fields, name, ',');
-    std::getline(fields, intersection, ',');
-    std::getline(fields, uni, ',');
-    EXPECT_EQ(name, image.at("stem").get<std::string>() + ".jpg");
-    EXPECT_EQ(std::stod(intersection), image.at("intersection").at(1).get<double>()) << name;
-    EXPECT_EQ(std::stod(uni), image.at("union").at(1).get<double>()) << name;
-  }
-  EXPECT_EQ(rows, expected.at("images").size());
 }
 
 }  // namespace
