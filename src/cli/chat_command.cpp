@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "lisa/error.h"
 #include "lisa/image/read_image.h"
+#include "lisa/pipeline/context.h"
 #include "lisa/pipeline/engine.h"
 #include "lisa/pipeline/session.h"
 #include "lisa/render/mask_files.h"
@@ -50,11 +51,11 @@ struct OpenImage {
   pipeline::Session session;
 };
 
-std::optional<OpenImage> open_image(const pipeline::Engine& engine, const std::string& path) {
+std::optional<OpenImage> open_image(pipeline::Context& context, const std::string& path) {
   try {
     auto picture = image::read_image(path);
     cv::Mat rgb = cv::Mat(picture.height(), picture.width(), CV_8UC3, picture.data()).clone();
-    return OpenImage{path, std::move(rgb), engine.open(std::move(picture))};
+    return OpenImage{path, std::move(rgb), context.open(std::move(picture))};
   } catch (const Error& e) {
     std::cout << "cannot use this image: " << e.what() << "\n";
     return std::nullopt;
@@ -96,6 +97,7 @@ Action add_chat_command(CLI::App& app) {
   return [args] {
     std::signal(SIGINT, leave_on_interrupt);
     const auto engine = pipeline::Engine::load(args->model.engine_options());
+    pipeline::Context context(*engine);
     std::cout << kHelp << "\n";
     std::optional<OpenImage> current;
     std::string line;
@@ -109,13 +111,13 @@ Action add_chat_command(CLI::App& app) {
       if (line.rfind("/image", 0) == 0) {
         std::string path = line.size() > 7 ? line.substr(7) : "";
         if (path.empty() && !read_line("Please input the image path: ", path)) break;
-        current = open_image(*engine, path);
+        current = open_image(context, path);
         continue;
       }
       if (!current) {
         std::string path;
         if (!read_line("Please input the image path: ", path)) break;
-        current = open_image(*engine, path);
+        current = open_image(context, path);
         if (!current) continue;
       }
       try {

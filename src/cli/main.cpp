@@ -6,6 +6,8 @@
 
 #include "commands.h"
 #include "lisa/error.h"
+#include "lisa/pipeline/runtime.h"
+#include "model_options.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"lisa: LISA reasoning segmentation (LLaVA + CLIP + SAM) in C++ / libtorch"};
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 1;
   }
   try {
+    lisa::pipeline::set_up_runtime(lisa::cli::runtime_options());
     for (auto& [sub, action] : commands)
       if (sub->parsed()) return action();
   } catch (const lisa::Error& e) {

@@ -2,6 +2,11 @@
 
 namespace lisa::cli {
 
+pipeline::RuntimeOptions& runtime_options() {
+  static pipeline::RuntimeOptions options;
+  return options;
+}
+
 pipeline::EngineOptions ModelOptions::engine_options() const {
   pipeline::EngineOptions engine;
   engine.model = model;
@@ -9,7 +14,6 @@ pipeline::EngineOptions ModelOptions::engine_options() const {
   engine.device = device;
   if (!precision.empty()) engine.precision = pipeline::parse_precision(precision);
   engine.conv_type = conv_type;
-  engine.threads = threads;
   engine.cuda_graphs = !no_cuda_graphs;
   return engine;
 }
@@ -29,7 +33,7 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
   command.add_option("--conv-type", options.conv_type, "conversation template")
       ->capture_default_str()
       ->check(CLI::IsMember({"llava_v1", "llava_llama_2"}));
-  command.add_option("--threads", options.threads, "CPU threads (0: all cores)")
+  command.add_option("--threads", runtime_options().threads, "CPU threads (0: all cores)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   command.add_flag("--no-cuda-graphs", options.no_cuda_graphs,

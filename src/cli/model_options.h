@@ -7,6 +7,7 @@
 #include <string>
 
 #include "lisa/pipeline/options.h"
+#include "lisa/pipeline/runtime.h"
 
 namespace lisa::cli {
 
@@ -17,14 +18,17 @@ struct ModelOptions {
   std::string device = "auto";
   std::string conv_type = "llava_v1";
   int64_t max_new_tokens = 512;
-  int threads = 0;
   bool no_cuda_graphs = false;
 
   pipeline::EngineOptions engine_options() const;
 };
 
 // Adds --model, --vision-tower, --precision, --device, --max-new-tokens, --conv-type, --threads,
-// --no-cuda-graphs.
+// --no-cuda-graphs. --threads goes to runtime_options(), not to `options`.
 void add_model_options(CLI::App& command, ModelOptions& options);
+
+// The process-wide settings the command line asked for (one subcommand runs per process); main
+// applies them once, before the command runs.
+pipeline::RuntimeOptions& runtime_options();
 
 }  // namespace lisa::cli

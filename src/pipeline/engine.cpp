@@ -1,21 +1,13 @@
 #include "lisa/pipeline/engine.h"
 
-#include <ATen/Parallel.h>
-
-#include <thread>
-
 #include "lisa/config.h"
 #include "lisa/error.h"
 #include "lisa/io/checkpoint.h"
 #include "lisa/io/hf_cache.h"
 #include "lisa/io/json_file.h"
-#include "lisa/models/fp32_math.h"
 #include "lisa/models/weights.h"
-#include "lisa/pipeline/cpu_block_cache.h"
-#include "lisa/pipeline/session.h"
 #include "lisa/tokenizer/conversation.h"
 #include "lisa/tokenizer/tokenizer.h"
-#include "decoder.h"
 #include "models.h"
 
 namespace lisa::pipeline {
@@ -45,11 +37,8 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
   std::unique_ptr<Engine> engine(new Engine());
   engine->device_ = resolve_device(options.device);
   engine->precision_ = options.precision.value_or(engine->device_.is_cuda() ? Precision::kBf16 : Precision::kFp32);
-  at::set_num_threads(options.threads > 0 ? options.threads
-                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  engine->cuda_graphs_ = options.cuda_graphs;
   const at::ScalarType dtype = scalar_type(engine->precision_);
-  models::use_ieee_fp32(engine->device_);
-  reuse_large_cpu_blocks();
 
   engine->model_dir_ = io::resolve_model_dir(options.model.string());
   const auto config = LisaConfig::load(engine->model_dir_);
@@ -72,6 +61,10 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
   auto clip = models::ClipVisionTower::bind(
       clip_binder, models::ClipVisionOptions::from_config(clip_config, config.mm_vision_select_layer));
   clip_binder.finish();
+  const auto crop = engine->clip_preprocess_.crop_size;
+  LISA_CHECK(crop.height == clip.image_size() && crop.width == clip.image_size(), (clip_dir / "preprocessor_config.json").string(),
+             ": crop_size ", crop.width, "x", crop.height, " does not fit the vision tower, whose input is ",
+             clip.image_size(), "x", clip.image_size());
 
   const auto checkpoint = io::Checkpoint::open(engine->model_dir_);
   models::WeightBinder binder(checkpoint, engine->device_, dtype);
@@ -86,17 +79,12 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
 
   engine->models_ = std::unique_ptr<Models>(new Models{std::move(clip), std::move(projector), std::move(llama),
                                                        std::move(text_hidden_fcs), std::move(sam)});
-  engine->decoder_ = std::make_unique<Decoder>(engine->models_->llama, options.cuda_graphs);
   return engine;
 }
-
-Session Engine::open(image::Image image) const { return Session(*this, std::move(image)); }
 
 const tokenizer::Tokenizer& Engine::tokenizer() const { return *tokenizer_; }
 
 const tokenizer::ConversationTemplate& Engine::conversation_template() const { return *conversation_template_; }
-
-bool Engine::uses_cuda_graphs() const { return decoder_->uses_cuda_graphs(); }
 
 int64_t Engine::max_positions() const { return models_->llama.options().max_position_embeddings; }
 

@@ -6,6 +6,7 @@
 #include "lisa/image/clip_preprocess.h"
 #include "lisa/models/generation.h"
 #include "lisa/models/multimodal.h"
+#include "lisa/pipeline/context.h"
 #include "lisa/pipeline/engine.h"
 #include "lisa/tokenizer/chat_prompt.h"
 #include "lisa/tokenizer/display_text.h"
@@ -41,8 +42,9 @@ int64_t shared_prefix_rows(const std::vector<int64_t>& prefix_ids, const models:
 
 }  // namespace
 
-Session::Session(const Engine& engine, image::Image image)
-    : engine_(&engine), image_(std::make_shared<const image::Image>(std::move(image))) {
+Session::Session(Context& context, image::Image image)
+    : engine_(&context.engine()), context_(&context), image_(std::make_shared<const image::Image>(std::move(image))) {
+  const Engine& engine = *engine_;
   const auto& models = engine.models();
   Stopwatch watch(engine.device());
   const at::Tensor pixels = image::clip_preprocess(*image_, engine.clip_preprocess_config())
@@ -113,7 +115,7 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
                 std::to_string(sequence.embeds.size(1)) + " + max_new_tokens " +
                 std::to_string(options.max_new_tokens) + "), the model allows " +
                 std::to_string(engine.max_positions()) + ": start a new conversation or lower --max-new-tokens");
-  models::KvCache& cache = engine.decoder().cache_for(positions);
+  models::KvCache& cache = context_->decoder().cache_for(positions);
   answer.timings.preprocess_ms += watch.lap();
 
   TextStream stream(tok, engine.eos_token_ids(), options.on_text);
@@ -122,7 +124,7 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
   if (!options.ignore_eos) greedy.eos_token_ids = engine.eos_token_ids();
   greedy.seg_token_id = tok.seg_token_id();
   greedy.queue_ahead = engine.device().is_cuda();
-  greedy.feed = engine.decoder().feed();
+  greedy.feed = context_->decoder().feed();
   greedy.on_prefilled = [&] { answer.timings.prefill_ms = watch.lap(); };
   greedy.on_token = [&](int64_t token) { stream.push(token); };
   const auto result = models::generate_greedy(llama, cache, sequence, greedy);

@@ -5,6 +5,7 @@
 #include "lisa/eval/reasonseg.h"
 #include "lisa/eval/report.h"
 #include "lisa/image/read_image.h"
+#include "lisa/pipeline/context.h"
 #include "lisa/pipeline/session.h"
 #include "lisa/render/atomic_file.h"
 #include "lisa/render/mask_files.h"
@@ -25,13 +26,14 @@ std::string to_string(EvalMode mode) { return mode == EvalMode::kTeacherForced ?
 
 namespace {
 
-eval::ImageResult evaluate_sample(const pipeline::Engine& engine, const eval::ReasonSegSample& sample,
+eval::ImageResult evaluate_sample(pipeline::Context& context, const eval::ReasonSegSample& sample,
                                   const EvalOptions& options) {
+  const pipeline::Engine& engine = context.engine();
   const auto annotation = eval::read_reasonseg_json(sample.json);
   if (annotation.texts.empty()) throw Error(sample.json.string() + ": \"text\" is empty");
   auto picture = image::read_image(sample.image);
   const cv::Mat ground_truth = eval::rasterise_ground_truth(annotation, picture.height(), picture.width());
-  auto session = engine.open(std::move(picture));
+  auto session = context.open(std::move(picture));
 
   pipeline::Answer answer;
   if (options.mode == EvalMode::kTeacherForced) {
@@ -68,8 +70,9 @@ std::vector<eval::ImageResult> run_eval(const pipeline::Engine& engine, const Ev
   fs::remove(results_file);
 
   std::vector<eval::ImageResult> results;
+  pipeline::Context context(engine);
   for (const auto& sample : samples) {
-    results.push_back(evaluate_sample(engine, sample, options));
+    results.push_back(evaluate_sample(context, sample, options));
     render::append_line(results_file, eval::result_line(results.back()));
     if (observer) observer(results.back(), results.size(), samples.size());
   }

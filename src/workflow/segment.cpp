@@ -10,6 +10,7 @@
 
 #include "lisa/error.h"
 #include "lisa/image/read_image.h"
+#include "lisa/pipeline/context.h"
 #include "lisa/pipeline/session.h"
 #include "lisa/render/atomic_file.h"
 #include "lisa/render/coco_rle.h"
@@ -70,11 +71,11 @@ struct Answered {
   pipeline::Answer answer;
 };
 
-Answered answer_item(const pipeline::Engine& engine, const SegmentItem& item, image::Image picture,
+Answered answer_item(pipeline::Context& context, const SegmentItem& item, image::Image picture,
                      const SegmentOptions& options) {
   Answered answered;
   answered.rgb = cv::Mat(picture.height(), picture.width(), CV_8UC3, picture.data()).clone();
-  auto session = engine.open(std::move(picture));
+  auto session = context.open(std::move(picture));
   pipeline::AskOptions ask;
   ask.max_new_tokens = options.max_new_tokens;
   ask.force_seg = options.force_seg;
@@ -215,6 +216,7 @@ SegmentProgress run_segment(const pipeline::Engine& engine, std::vector<SegmentI
     pending = Pending();
   };
 
+  pipeline::Context context(engine);
   std::future<image::Image> next_picture;
   if (!items.empty()) next_picture = read_ahead(items.front());
   for (size_t k = 0; k < items.size(); ++k) {
@@ -224,7 +226,7 @@ SegmentProgress run_segment(const pipeline::Engine& engine, std::vector<SegmentI
     auto answered = std::make_shared<Answered>();
     std::string error;
     try {
-      *answered = answer_item(engine, item, picture.get(), options);
+      *answered = answer_item(context, item, picture.get(), options);
     } catch (const std::exception& e) {
       error = e.what();
     }

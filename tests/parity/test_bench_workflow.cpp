@@ -17,7 +17,6 @@ TEST(BenchWorkflow, ReportsEveryStageTheAnswerLengthAndPeakMemory) {
   engine_options.model = testing::golden_lisa_bin_dir();
   engine_options.vision_tower = testing::golden_clip_dir().string();
   engine_options.device = "cpu";
-  engine_options.threads = 1;
   const auto engine = pipeline::Engine::load(engine_options);
   BenchOptions options;
   options.prompt = "What is in the picture?";

@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "lisa/image/read_image.h"
+#include "lisa/pipeline/context.h"
 #include "lisa/pipeline/engine.h"
 #include "lisa/pipeline/session.h"
 #include "support/devices.h"
@@ -26,7 +27,6 @@ std::unique_ptr<pipeline::Engine> load_engine(const std::string& device, pipelin
   options.vision_tower = lisa::testing::golden_clip_dir().string();
   options.device = device;
   options.precision = precision;
-  options.threads = 1;  // ctest runs the test shards side by side, one per core
   return pipeline::Engine::load(options);
 }
 
@@ -59,14 +59,16 @@ double iou(const at::Tensor& mask, const std::filesystem::path& golden_png) {
 }
 
 pipeline::Answer ask(const pipeline::Engine& engine, const GoldenCase& golden) {
-  auto session = engine.open(lisa::image::read_image(golden.image_path()));
+  pipeline::Context context(engine);
+  auto session = context.open(lisa::image::read_image(golden.image_path()));
   pipeline::AskOptions options;
   options.max_new_tokens = golden.meta.at("max_new_tokens").get<int64_t>();
   return session.ask(golden.meta.at("user_text").get<std::string>(), options);
 }
 
 pipeline::Answer teacher_forced(const pipeline::Engine& engine, const GoldenCase& golden) {
-  auto session = engine.open(lisa::image::read_image(golden.image_path()));
+  pipeline::Context context(engine);
+  auto session = context.open(lisa::image::read_image(golden.image_path()));
   return session.teacher_forced(golden.meta.at("prompt").get<std::string>());
 }
 
@@ -84,7 +86,7 @@ TEST_P(EngineParity, ChatCasesGiveTheReferenceIdsAndMasks) {
   for (const auto& golden : cases) {
     SCOPED_TRACE(golden.name);
     // On CUDA the engine replays its decoding step as a CUDA graph: these cases check that path.
-    EXPECT_EQ(fp32_engine(golden).uses_cuda_graphs(), GetParam() == "cuda");
+    EXPECT_EQ(pipeline::Context(fp32_engine(golden)).uses_cuda_graphs(), GetParam() == "cuda");
     const auto answer = ask(fp32_engine(golden), golden);
     ASSERT_EQ(answer.token_ids, golden.meta.at("generated_ids").get<std::vector<int64_t>>());
     expect_masks(answer, golden, 0.999);
@@ -106,8 +108,8 @@ TEST_P(EngineParity, EvalCasesTeacherForcedGiveTheReferenceMasks) {
 TEST_P(EngineParity, ForcedSegEqualsAFullTeacherForcedPass) {
   const auto golden = GoldenCase::load(lisa::testing::golden_root() / "chat" / "coffee");
   ASSERT_EQ(golden.meta.at("seg_count").get<int>(), 0);
-  const auto& engine = fp32_engine(golden);
-  auto session = engine.open(lisa::image::read_image(golden.image_path()));
+  pipeline::Context context(fp32_engine(golden));
+  auto session = context.open(lisa::image::read_image(golden.image_path()));
   pipeline::AskOptions options;
   options.max_new_tokens = golden.meta.at("max_new_tokens").get<int64_t>();
   options.force_seg = true;
@@ -116,7 +118,7 @@ TEST_P(EngineParity, ForcedSegEqualsAFullTeacherForcedPass) {
   EXPECT_EQ(forced.token_ids, golden.meta.at("generated_ids").get<std::vector<int64_t>>());
   ASSERT_EQ(forced.masks.size(), 1u);
 
-  auto fresh = engine.open(lisa::image::read_image(golden.image_path()));
+  auto fresh = context.open(lisa::image::read_image(golden.image_path()));
   const auto full = fresh.teacher_forced(golden.meta.at("prompt").get<std::string>() + " Sure, [SEG].</s>");
   ASSERT_EQ(full.masks.size(), 1u);
   EXPECT_NEAR(forced.masks[0].score, full.masks[0].score, 1e-4);
@@ -126,10 +128,10 @@ TEST_P(EngineParity, ForcedSegEqualsAFullTeacherForcedPass) {
   EXPECT_LT((forced.masks[0].logits - full.masks[0].logits).abs().max().item<float>(), 1e-3);
 }
 
-// bf16 cannot give fp32's numbers; the bar is agreement: identical ids in >= 90% of the chat cases,
-// and every mask of those cases within IoU 0.98 of the reference's.
-TEST_P(EngineParity, Bf16AgreesWithTheFp32Reference) {
-  const auto engine = load_engine(GetParam(), pipeline::Precision::kBf16, "llava_v1");
+// bf16 and fp16 cannot give fp32's numbers; the bar is agreement: identical ids in >= 90% of the chat
+// cases, and every mask of those cases within IoU 0.98 of the reference's.
+void expect_agreement_with_the_fp32_reference(const std::string& device, pipeline::Precision precision) {
+  const auto engine = load_engine(device, precision, "llava_v1");
   size_t cases = 0, identical = 0;
   for (const auto& golden : lisa::testing::golden_cases("chat")) {
     if (golden.meta.at("conv_type") != "llava_v1") continue;
@@ -141,8 +143,17 @@ TEST_P(EngineParity, Bf16AgreesWithTheFp32Reference) {
     expect_masks(answer, golden, 0.98);
   }
   ASSERT_GT(cases, 0u);
-  std::cout << "[ parity ] " << GetParam() << " bf16: " << identical << " of " << cases << " chat cases with identical ids\n";
+  std::cout << "[ parity ] " << device << " " << pipeline::to_string(precision) << ": " << identical << " of " << cases
+            << " chat cases with identical ids\n";
   EXPECT_GE(static_cast<double>(identical), 0.9 * cases);
+}
+
+TEST_P(EngineParity, Bf16AgreesWithTheFp32Reference) {
+  expect_agreement_with_the_fp32_reference(GetParam(), pipeline::Precision::kBf16);
+}
+
+TEST_P(EngineParity, Fp16AgreesWithTheFp32Reference) {
+  expect_agreement_with_the_fp32_reference(GetParam(), pipeline::Precision::kFp16);
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, EngineParity, ::testing::ValuesIn(lisa::testing::parity_devices()),

@@ -1,11 +1,16 @@
 #pragma once
-// The LISA engine: loads a checkpoint once, then answers questions about images. Every workflow
-// (chat, segment, eval, bench) goes through Engine + Session, so there is one path to make fast.
+// The LISA engine: a checkpoint loaded once, immutable afterwards (weights, tokenizer, configs), so
+// one Engine can be shared by every thread of a process. Questions are answered through a Context
+// (per worker: the KV cache and decoding graph) and a Session (per image). Every workflow (chat,
+// segment, eval, bench) goes through Engine + Context + Session, so there is one path to make fast.
 //
 //   auto engine = Engine::load(options);
-//   Session session = engine->open(lisa::image::read_image(path));  // CLIP features computed here
+//   Context context(*engine);
+//   Session session = context.open(lisa::image::read_image(path));  // CLIP features computed here
 //   Answer answer = session.ask("What is the dog?", {});              // SAM encoder runs on first [SEG]
 //   Answer next = session.ask("And the cat?", {});                    // same image, history kept
+//
+// Loading changes no process-wide setting: see pipeline/runtime.h for those.
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,17 +28,12 @@ struct ConversationTemplate;
 
 namespace lisa::pipeline {
 
-class Decoder;
-class Session;
 struct Models;
 
 class Engine {
  public:
   static std::unique_ptr<Engine> load(const EngineOptions& options);
   ~Engine();
-
-  // Prepares an image: CLIP features now, the SAM embedding when the first mask needs it.
-  Session open(image::Image image) const;
 
   const tokenizer::Tokenizer& tokenizer() const;
   const tokenizer::ConversationTemplate& conversation_template() const;
@@ -45,9 +45,8 @@ class Engine {
   const image::ClipPreprocessConfig& clip_preprocess_config() const { return clip_preprocess_; }
   const std::vector<int64_t>& eos_token_ids() const { return eos_token_ids_; }
   int64_t max_positions() const;
-  // The LLM's KV cache and decoding graph, shared by every session: one question at a time.
-  Decoder& decoder() const { return *decoder_; }
-  bool uses_cuda_graphs() const;
+  // Whether contexts should replay their decoding step as a CUDA graph where they can.
+  bool cuda_graphs_requested() const { return cuda_graphs_; }
 
  private:
   Engine() = default;
@@ -59,7 +58,7 @@ class Engine {
   std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
   const tokenizer::ConversationTemplate* conversation_template_ = nullptr;
   std::unique_ptr<Models> models_;
-  std::unique_ptr<Decoder> decoder_;
+  bool cuda_graphs_ = true;
   image::ClipPreprocessConfig clip_preprocess_;
   std::vector<int64_t> eos_token_ids_;
 };

@@ -27,7 +27,6 @@ struct EngineOptions {
   std::string device = "auto";
   std::optional<Precision> precision;  // default: bf16 on CUDA, fp32 on CPU (chat.py's choices)
   std::string conv_type = "llava_v1";
-  int threads = 0;                  // CPU threads for libtorch; 0: all cores
   // On CUDA, replay the decoding step as a recorded CUDA graph (where the build supports it).
   bool cuda_graphs = true;
 };

@@ -18,12 +18,14 @@ class ChatPrompt;
 
 namespace lisa::pipeline {
 
+class Context;
 class Engine;
 class SamEncoding;
 
+// Made by Context::open; answers through that context, which must outlive the session.
 class Session {
  public:
-  Session(const Engine& engine, image::Image image);
+  Session(Context& context, image::Image image);
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
   ~Session();
@@ -48,6 +50,7 @@ class Session {
   StageTimings start_timings();
 
   const Engine* engine_;
+  Context* context_;
   std::shared_ptr<const image::Image> image_;  // shared with a SAM encoding running in the background
   at::Tensor clip_rows_;  // [256, H] projected CLIP features, model dtype
   std::unique_ptr<SamEncoding> sam_;

@@ -1,0 +1,17 @@
+#pragma once
+// Process-wide libtorch settings. libtorch keeps one of each per process, so they are made once by
+// the program (the CLI's main, the test binary's set-up), never by an Engine: any number of engines
+// and contexts can then live in one process without changing each other's behaviour.
+namespace lisa::pipeline {
+
+struct RuntimeOptions {
+  int threads = 0;  // libtorch's intra-op CPU threads; 0: all cores
+};
+
+// - CPU threads as asked;
+// - float32 on CUDA in IEEE precision, not TF32 (models/fp32_math.h: fp32 promises the reference's
+//   numbers; bf16 / fp16 runs are unaffected);
+// - large freed CPU blocks kept for reuse (pipeline/cpu_block_cache.h).
+void set_up_runtime(const RuntimeOptions& options);
+
+}  // namespace lisa::pipeline
