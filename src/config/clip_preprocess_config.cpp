@@ -1,4 +1,5 @@
 #include <cmath>
+#include <cstdint>
 
 #include "config/config_file.h"
 #include "config/json_fields.h"
@@ -46,8 +47,10 @@ image::ClipPreprocessConfig clip_preprocess_config_from_json(const nlohmann::jso
     else
       c.shortest_edge = static_cast<int>(fields.integer_in("size", 1, config::limits::kMaxImageSide));
   }
+  // Within int first, so that no code wraps into a supported one.
+  const auto resample = static_cast<int>(fields.integer_in("resample", INT32_MIN, INT32_MAX, 3));
   try {
-    c.resample = image::resample_filter_from_pil_code(static_cast<int>(fields.integer_in("resample", 0, 5, 3)));
+    c.resample = image::resample_filter_from_pil_code(resample);
   } catch (const Error& unsupported) {
     fields.fail("resample", unsupported.what());
   }
