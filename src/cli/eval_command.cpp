@@ -20,6 +20,9 @@ struct EvalArgs {
   bool save_masks = false;
 };
 
+// Exit code when some images could not be evaluated, as in `lisa segment`.
+constexpr int kSomeFailed = 3;
+
 std::string percent(const std::optional<double>& value) {
   if (!value) return "-";
   char text[32];
@@ -47,7 +50,9 @@ Action add_eval_command(CLI::App& app) {
   sub->footer(
       "teacher-forced (default) is the paper's protocol: the answer \"[SEG].\" is given and its [SEG] gives\n"
       "the mask. generate lets the model answer and takes the mask of its first [SEG] (none: empty mask).\n"
-      "Writes report.json, per_image.csv and results.jsonl into --out.");
+      "Writes report.json, per_image.csv and results.jsonl into --out. An image that cannot be evaluated\n"
+      "(bad picture or annotation) gets an error line in results.jsonl and is counted in report.json's\n"
+      "\"failed\". Exit code 0 when all were evaluated, 3 when some failed, 1 when none could run.");
   add_model_options(*sub, args->model);
   sub->add_option("--data", args->data, "ReasonSeg split folder (*.jpg + same-named *.json)")->required();
   sub->add_option("--mode", args->mode, "teacher-forced | generate")
@@ -67,17 +72,20 @@ Action add_eval_command(CLI::App& app) {
     options.save_masks = args->save_masks;
     options.max_new_tokens = args->model.max_new_tokens;
     options.conv_type = args->model.conv_type;
+    workflow::check_eval_paths(options);  // bad paths fail before the model is loaded
     const auto engine = pipeline::Engine::load(args->model.engine_options());
     std::unique_ptr<Progress> progress;
-    const auto results =
-        workflow::run_eval(*engine, options, [&](const eval::ImageResult& result, size_t done, size_t total) {
+    const auto run = workflow::run_eval(
+        *engine, options, [&](const std::string& image, const std::string& error, size_t done, size_t total) {
           if (!progress) progress = std::make_unique<Progress>("eval", total);
-          progress->step(done, result.image, "");
+          progress->step(done, image, error);
         });
     if (progress) progress->finish();
-    print_summary(results, args->mode);
+    print_summary(run.results, args->mode);
+    if (run.failed > 0) std::printf("%lld images could not be evaluated (error lines in results.jsonl)\n",
+                                    static_cast<long long>(run.failed));
     std::printf("report: %s\n", (options.out_dir / "report.json").string().c_str());
-    return 0;
+    return run.failed > 0 ? kSomeFailed : 0;
   };
 }
 

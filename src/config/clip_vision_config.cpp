@@ -1,5 +1,6 @@
 #include "config/config_file.h"
 #include "config/json_fields.h"
+#include "config/limits.h"
 #include "lisa/config.h"
 
 namespace lisa {
@@ -14,17 +15,19 @@ ClipVisionConfig ClipVisionConfig::from_json(const nlohmann::json& json, const s
   const config::JsonFields top(json, source);
   const auto* nested = top.find("vision_config");
   const config::JsonFields fields = nested ? config::JsonFields(*nested, source + ": vision_config") : top;
+  namespace limits = config::limits;
   ClipVisionConfig c;
-  c.hidden_size = fields.positive("hidden_size");
-  c.intermediate_size = fields.positive("intermediate_size");
-  c.num_hidden_layers = fields.positive("num_hidden_layers");
-  c.num_attention_heads = fields.positive("num_attention_heads");
-  c.patch_size = fields.positive("patch_size");
-  c.image_size = fields.integer("image_size", c.image_size);
-  c.num_channels = fields.integer("num_channels", c.num_channels);
-  c.layer_norm_eps = fields.number("layer_norm_eps", c.layer_norm_eps);
+  c.hidden_size = fields.integer_in("hidden_size", 1, limits::kMaxWidth);
+  c.intermediate_size = fields.integer_in("intermediate_size", 1, limits::kMaxIntermediate);
+  c.num_hidden_layers = fields.integer_in("num_hidden_layers", 1, limits::kMaxLayers);
+  c.num_attention_heads = fields.integer_in("num_attention_heads", 1, limits::kMaxHeads);
+  c.patch_size = fields.integer_in("patch_size", 1, limits::kMaxPatch);
+  c.image_size = fields.integer_in("image_size", 1, limits::kMaxImageSide, c.image_size);
+  // The tower's patch convolution reads RGB pictures.
+  c.num_channels = fields.integer_in("num_channels", 3, 3, c.num_channels);
+  c.layer_norm_eps = fields.positive_number("layer_norm_eps", limits::kMaxEpsilon, c.layer_norm_eps);
   c.hidden_act = fields.text("hidden_act", c.hidden_act);
-  if (c.image_size < 1 || c.image_size % c.patch_size != 0)
+  if (c.image_size % c.patch_size != 0)
     fields.fail("image_size", "(" + std::to_string(c.image_size) + ") is not a positive multiple of patch_size (" +
                                   std::to_string(c.patch_size) + ")");
   if (c.hidden_size % c.num_attention_heads != 0)

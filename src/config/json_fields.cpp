@@ -42,10 +42,32 @@ int64_t JsonFields::integer(const char* key, int64_t fallback) const {
   return value ? as_integer(key, *value) : fallback;
 }
 
-int64_t JsonFields::positive(const char* key) const {
-  const int64_t value = integer(key);
-  if (value < 1) fail(key, "must be positive, not " + std::to_string(value));
+int64_t JsonFields::in_range(const char* key, int64_t value, int64_t min, int64_t max) const {
+  if (value < min || value > max)
+    fail(key, detail::concat("is ", value, "; it must be between ", min, " and ", max));
   return value;
+}
+
+int64_t JsonFields::integer_in(const char* key, int64_t min, int64_t max) const {
+  return in_range(key, integer(key), min, max);
+}
+
+int64_t JsonFields::integer_in(const char* key, int64_t min, int64_t max, int64_t fallback) const {
+  return in_range(key, integer(key, fallback), min, max);
+}
+
+double JsonFields::positive_up_to(const char* key, double value, double max) const {
+  // Written so that NaN fails too.
+  if (!(value > 0 && value <= max)) fail(key, detail::concat("is ", value, "; it must be above 0 and at most ", max));
+  return value;
+}
+
+double JsonFields::positive_number(const char* key, double max) const {
+  return positive_up_to(key, number(key), max);
+}
+
+double JsonFields::positive_number(const char* key, double max, double fallback) const {
+  return positive_up_to(key, number(key, fallback), max);
 }
 
 double JsonFields::number(const char* key) const { return as_number(key, require(key)); }

@@ -17,10 +17,15 @@ class JsonFields {
 
   int64_t integer(const char* key) const;
   int64_t integer(const char* key, int64_t fallback) const;
-  // Required integer that must be at least 1.
-  int64_t positive(const char* key) const;
+  // An integer in [min, max] (required, or `fallback` when absent); the error names the field, its
+  // value and the range.
+  int64_t integer_in(const char* key, int64_t min, int64_t max) const;
+  int64_t integer_in(const char* key, int64_t min, int64_t max, int64_t fallback) const;
   double number(const char* key) const;
   double number(const char* key, double fallback) const;
+  // A finite number in (0, max] (required, or `fallback` when absent).
+  double positive_number(const char* key, double max) const;
+  double positive_number(const char* key, double max, double fallback) const;
   bool boolean(const char* key, bool fallback) const;
   std::string text(const char* key, const std::string& fallback) const;
 
@@ -31,6 +36,8 @@ class JsonFields {
   const nlohmann::json& require(const char* key) const;
   int64_t as_integer(const char* key, const nlohmann::json& value) const;
   double as_number(const char* key, const nlohmann::json& value) const;
+  int64_t in_range(const char* key, int64_t value, int64_t min, int64_t max) const;
+  double positive_up_to(const char* key, double value, double max) const;
 
   const nlohmann::json& object_;
   std::string source_;

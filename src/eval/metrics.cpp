@@ -44,8 +44,10 @@ Scores score(const std::vector<ImageResult>& results) {
     intersection += r.overlap.intersection;
     union_area += r.overlap.union_area;
   }
-  scores.giou = iou_sum / static_cast<double>(results.size());
-  scores.ciou = union_area == 0 ? 0.0 : static_cast<double>(intersection) / static_cast<double>(union_area);
+  // validate(): AverageMeter.all_reduce leaves avg = sum / (count + 1e-5), and cIoU is
+  // intersection_meter.sum / (union_meter.sum + 1e-10).
+  scores.giou = iou_sum / (static_cast<double>(results.size()) + 1e-5);
+  scores.ciou = static_cast<double>(intersection) / (static_cast<double>(union_area) + 1e-10);
   return scores;
 }
 

@@ -60,6 +60,29 @@ void fill_span(cv::Mat& img, int y, int64_t left, int64_t right, uint8_t value) 
   for (int64_t x = std::max<int64_t>(first, 0); x <= std::min<int64_t>(last, img.cols - 1); ++x) row[x] = value;
 }
 
+// x + steps * dx with the wrap-around of `steps` repeated additions in two's complement.
+int64_t stepped_x(int64_t x, int64_t dx, int64_t steps) {
+  return static_cast<int64_t>(static_cast<uint64_t>(x) + static_cast<uint64_t>(steps) * static_cast<uint64_t>(dx));
+}
+
+// Moves the edges that start above the image to row 0, as the row walk would leave them there, and
+// drops those that end above it, so that the walk costs at most the image's rows however far the
+// polygon reaches (points at +-2e9 made it walk billions of rows). The same as walking: a closed
+// polygon crosses every row an even number of times, so every active edge is paired and steps on
+// every row, and rows above the image are not drawn.
+void clip_edges_to_first_row(std::vector<Edge>& edges) {
+  std::vector<Edge> kept;
+  for (Edge e : edges) {
+    if (e.bottom <= 0) continue;
+    if (e.top < 0) {
+      e.x = stepped_x(e.x, e.dx, -int64_t{e.top});
+      e.top = 0;
+    }
+    kept.push_back(e);
+  }
+  edges.swap(kept);
+}
+
 // Scanline fill: on each row the active edges are taken in x order, new edges merged in, and the
 // spans between the 1st and 2nd, 3rd and 4th... are filled; only paired edges step to the next row.
 void fill_edges(cv::Mat& img, std::vector<Edge> edges, uint8_t value) {
@@ -67,13 +90,15 @@ void fill_edges(cv::Mat& img, std::vector<Edge> edges, uint8_t value) {
   int top = INT_MAX, bottom = INT_MIN;
   int64_t x_min = INT64_MAX, x_max = -1;
   for (const Edge& e : edges) {
-    const int64_t x_end = e.x + (e.bottom - e.top) * e.dx;
+    const int64_t x_end = stepped_x(e.x, e.dx, int64_t{e.bottom} - e.top);
     top = std::min(top, e.top);
     bottom = std::max(bottom, e.bottom);
     x_min = std::min({x_min, e.x, x_end});
     x_max = std::max({x_max, e.x, x_end});
   }
   if (bottom < 0 || top >= img.rows || x_max < 0 || x_min >= int64_t{img.cols} * kOne) return;
+  clip_edges_to_first_row(edges);
+  if (edges.empty()) return;
   std::sort(edges.begin(), edges.end(), [](const Edge& a, const Edge& b) {
     if (a.top != b.top) return a.top < b.top;
     if (a.x != b.x) return a.x < b.x;
@@ -102,7 +127,7 @@ void fill_edges(cv::Mat& img, std::vector<Edge> edges, uint8_t value) {
       if (second_of_pair) {
         Edge& left = *next[next.size() - 2];
         Edge& right = *next.back();
-        if (y >= 0) fill_span(img, y, left.x, right.x, value);
+        fill_span(img, y, left.x, right.x, value);
         left.x += left.dx;
         right.x += right.dx;
       }

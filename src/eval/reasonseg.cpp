@@ -1,24 +1,18 @@
 #include "lisa/eval/reasonseg.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "eval/cp1252.h"
 #include "lisa/error.h"
+#include "lisa/io/regular_file.h"
 
 namespace lisa::eval {
 namespace {
 
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open ReasonSeg annotation " + path.string());
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+// Annotations are a few kilobytes; anything near this is not one.
+constexpr uint64_t kMaxAnnotationBytes = 64ull << 20;
 
 [[noreturn]] void fail(const std::filesystem::path& path, const std::string& problem) {
   throw Error("ReasonSeg annotation " + path.string() + ": " + problem);
@@ -54,7 +48,7 @@ bool parse_is_sentence(const nlohmann::json& value, const std::filesystem::path&
 }
 
 nlohmann::json parse_utf8_or_cp1252(const std::filesystem::path& path) {
-  const std::string bytes = read_all(path);
+  const std::string bytes = io::read_regular_file(path, kMaxAnnotationBytes, "a ReasonSeg annotation");
   try {
     return nlohmann::json::parse(bytes);  // rejects ill-formed UTF-8 inside strings
   } catch (const nlohmann::json::parse_error& as_utf8) {

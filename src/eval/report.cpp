@@ -55,6 +55,10 @@ std::string result_line(const ImageResult& result) {
       .dump();
 }
 
+std::string error_line(const std::string& image, const std::string& error) {
+  return nlohmann::json{{"image", image}, {"error", error}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 ImageResult parse_result_line(const std::string& line) {
   nlohmann::json record;
   try {
@@ -83,6 +87,7 @@ nlohmann::ordered_json report_json(const std::vector<ImageResult>& results, cons
   report["conv_type"] = info.conv_type;
   report["split"] = {{"short", scores_json(scores.short_query)}, {"long", scores_json(scores.long_query)}};
   report["no_seg"] = no_seg;
+  report["failed"] = info.failed;
   report["model"] = info.model;
   return report;
 }

@@ -1,17 +1,16 @@
 #include "lisa/image/read_image.h"
 
 #include <algorithm>
-#include <fstream>
 #include <limits>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "image/image_probe.h"
 #include "lisa/error.h"
+#include "lisa/io/regular_file.h"
 
 namespace lisa::image {
 
@@ -19,22 +18,16 @@ namespace {
 
 std::vector<uint8_t> read_file(const std::filesystem::path& path, const ReadImageOptions& options) {
   const std::string name = path.string();
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) throw Error(name + ": no such file");
-  if (!std::filesystem::is_regular_file(status)) throw Error(name + ": not a regular file");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw Error(name + ": cannot read the file size (" + ec.message() + ")");
+  const io::RegularFile file = io::RegularFile::open(path);
+  const uint64_t size = file.size();
   if (size == 0) throw Error(name + ": empty file (0 bytes), not an image");
   // OpenCV takes the encoded bytes as one row of a cv::Mat, whose width is an int.
   const auto limit = std::min<uintmax_t>(options.max_file_bytes, std::numeric_limits<int>::max());
   if (size > limit)
     throw Error(name + ": file of " + std::to_string(size) + " bytes is larger than the limit of " +
                 std::to_string(limit) + " bytes");
-  std::ifstream in(path, std::ios::binary);
   std::vector<uint8_t> bytes(size);
-  if (!in || !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
-    throw Error(name + ": cannot read the file");
+  file.read_exactly(bytes.data(), bytes.size());
   return bytes;
 }
 

@@ -1,7 +1,6 @@
 #include "lisa/io/checkpoint.h"
 
 #include <array>
-#include <fstream>
 #include <initializer_list>
 #include <map>
 
@@ -11,6 +10,7 @@
 #include "io/shard_index.h"
 #include "io/torch_zip_file.h"
 #include "lisa/error.h"
+#include "lisa/io/regular_file.h"
 
 namespace lisa::io {
 
@@ -19,9 +19,8 @@ int64_t TensorInfo::numel() const { return static_cast<int64_t>(checked_numel(sh
 namespace {
 bool is_zip_archive(const std::filesystem::path& path) {
   std::array<char, 4> magic{};
-  std::ifstream in(path, std::ios::binary);
-  in.read(magic.data(), magic.size());
-  return in.gcount() == 4 && magic == std::array<char, 4>{'P', 'K', '\x03', '\x04'};
+  return RegularFile::open(path).read_prefix(magic.data(), magic.size()) == magic.size() &&
+         magic == std::array<char, 4>{'P', 'K', '\x03', '\x04'};
 }
 
 struct OpenedFile {

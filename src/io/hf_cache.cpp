@@ -2,10 +2,10 @@
 
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <vector>
 
 #include "lisa/error.h"
+#include "lisa/io/regular_file.h"
 
 namespace lisa::io {
 
@@ -30,9 +30,8 @@ bool is_model_id(const std::string& reference) {
 }
 
 std::string read_revision(const std::filesystem::path& ref) {
-  std::ifstream in(ref);
-  std::string revision;
-  std::getline(in, revision);
+  const std::string text = read_regular_file(ref, 4096, "a Hugging Face ref file");
+  std::string revision = text.substr(0, text.find('\n'));
   while (!revision.empty() && std::isspace(static_cast<unsigned char>(revision.back()))) revision.pop_back();
   return revision;
 }

@@ -1,42 +1,29 @@
 #include "io/mapped_file.h"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "lisa/error.h"
+#include "lisa/io/regular_file.h"
 
 namespace lisa::io {
 
 namespace {
-struct Descriptor {
-  int fd;
-  ~Descriptor() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 [[noreturn]] void fail(const std::filesystem::path& path, const std::string& what) {
   throw Error(path.string() + ": " + what + " (" + std::strerror(errno) + ")");
 }
 }  // namespace
 
 std::shared_ptr<const MappedFile> MappedFile::open(const std::filesystem::path& path) {
-  Descriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (file.fd < 0) fail(path, "cannot open");
-  struct stat st {};
-  if (::fstat(file.fd, &st) != 0) fail(path, "cannot stat");
-  if (!S_ISREG(st.st_mode)) throw Error(path.string() + ": not a regular file");
-  const auto size = static_cast<uint64_t>(st.st_size);
+  const RegularFile file = RegularFile::open(path);
+  const uint64_t size = file.size();
   uint8_t* data = nullptr;
   if (size > 0) {
     // MAP_PRIVATE + PROT_WRITE: in-place ops on an aliasing tensor copy the page instead of
     // faulting or writing to the checkpoint.
-    void* mapped = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, file.fd, 0);
+    void* mapped = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, file.descriptor(), 0);
     if (mapped == MAP_FAILED) fail(path, "cannot map");
     data = static_cast<uint8_t*>(mapped);
   }

@@ -5,6 +5,7 @@
 
 #include "lisa/error.h"
 #include "lisa/io/json_file.h"
+#include "lisa/io/regular_file.h"
 
 namespace lisa::tokenizer {
 
@@ -115,6 +116,21 @@ std::vector<std::pair<std::string, int64_t>> read_added_tokens(const json& map, 
   return tokens;
 }
 
+constexpr const char* kMaskToken = "[SEG]";
+
+// LISA's masks come from its [SEG] token: a tokenizer without it can never produce one, so the
+// checkpoint is refused when it is read instead of failing on every question.
+void require_seg_token(const TokenizerFiles& files, const fs::path& added_file) {
+  for (const auto& [text, id] : files.added_tokens)
+    if (text == kMaskToken) return;
+  // A special token the vocabulary lacks is appended like an added token (sanitize_special_tokens).
+  for (const SpecialToken& token : files.all_special())
+    if (token.content == kMaskToken) return;
+  throw Error(added_file.string() + ": no " + kMaskToken + " token (LISA's mask token must be an added token; " +
+              (fs::exists(added_file) ? "the file does not list it" : "the file is missing") +
+              "), so this is not a LISA checkpoint");
+}
+
 }  // namespace
 
 const std::optional<SpecialToken>& TokenizerFiles::attribute(const std::string& name) const {
@@ -134,8 +150,9 @@ std::vector<SpecialToken> TokenizerFiles::all_special() const {
 TokenizerFiles TokenizerFiles::read(const fs::path& checkpoint_dir) {
   TokenizerFiles files;
   files.model_file = checkpoint_dir / "tokenizer.model";
-  if (!fs::is_regular_file(files.model_file))
-    throw Error(files.model_file.string() + ": missing (the SentencePiece model of the checkpoint)");
+  LISA_CHECK(fs::exists(files.model_file), files.model_file.string(),
+             ": missing (the SentencePiece model of the checkpoint)");
+  io::RegularFile::open(files.model_file);  // a FIFO or folder is refused here, before SentencePiece opens it
 
   // LlamaTokenizer's constructor defaults.
   files.special[0] = SpecialToken{"<s>", true};
@@ -148,6 +165,7 @@ TokenizerFiles TokenizerFiles::read(const fs::path& checkpoint_dir) {
   if (const auto map = read_json_if_present(map_file)) apply_special_attributes(*map, map_file, /*constructor_arguments=*/false, files);
   const fs::path added_file = checkpoint_dir / "added_tokens.json";
   if (const auto added = read_json_if_present(added_file)) files.added_tokens = read_added_tokens(*added, added_file);
+  require_seg_token(files, added_file);
   return files;
 }
 

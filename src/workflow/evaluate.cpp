@@ -30,9 +30,14 @@ eval::ImageResult evaluate_sample(pipeline::Context& context, const eval::Reason
                                   const EvalOptions& options) {
   const pipeline::Engine& engine = context.engine();
   const auto annotation = eval::read_reasonseg_json(sample.json);
-  if (annotation.texts.empty()) throw Error(sample.json.string() + ": \"text\" is empty");
+  LISA_CHECK(!annotation.texts.empty(), sample.json.string(), ": \"text\" is empty");
   auto picture = image::read_image(sample.image);
-  const cv::Mat ground_truth = eval::rasterise_ground_truth(annotation, picture.height(), picture.width());
+  cv::Mat ground_truth;
+  try {
+    ground_truth = eval::rasterise_ground_truth(annotation, picture.height(), picture.width());
+  } catch (const Error& e) {
+    throw Error(sample.json.string() + ": " + e.what());  // a bad polygon: name the file it is in
+  }
   auto session = context.open(std::move(picture));
 
   pipeline::Answer answer;
@@ -57,31 +62,60 @@ eval::ImageResult evaluate_sample(pipeline::Context& context, const eval::Reason
   return result;
 }
 
+void check_output_dir(const fs::path& out_dir) {
+  LISA_CHECK(!fs::exists(out_dir) || fs::is_directory(out_dir), out_dir.string(),
+             ": exists and is not a directory (--out names the folder to write into)");
+}
+
+void prepare_output_dir(const fs::path& out_dir) {
+  check_output_dir(out_dir);
+  std::error_code error;
+  fs::create_directories(out_dir, error);
+  LISA_CHECK(!error, out_dir.string(), ": cannot create the output folder (", error.message(), ")");
+}
+
 }  // namespace
 
-std::vector<eval::ImageResult> run_eval(const pipeline::Engine& engine, const EvalOptions& options,
-                                        const EvalObserver& observer) {
+void check_eval_paths(const EvalOptions& options) {
+  LISA_CHECK(fs::is_directory(options.data_dir), options.data_dir.string(),
+             ": not a directory (--data names a ReasonSeg split folder)");
+  check_output_dir(options.out_dir);
+}
+
+EvalRun run_eval(const pipeline::Engine& engine, const EvalOptions& options, const EvalObserver& observer) {
   auto samples = eval::list_reasonseg_split(options.data_dir);
   if (samples.empty()) throw Error(options.data_dir.string() + ": no *.jpg images in this ReasonSeg split folder");
   if (options.limit > 0 && static_cast<size_t>(options.limit) < samples.size()) samples.resize(options.limit);
-  fs::create_directories(options.out_dir);
-  if (options.save_masks) fs::create_directories(options.out_dir / "masks");
+  prepare_output_dir(options.out_dir);
+  if (options.save_masks) prepare_output_dir(options.out_dir / "masks");
   const fs::path results_file = options.out_dir / "results.jsonl";
   fs::remove(results_file);
 
-  std::vector<eval::ImageResult> results;
+  EvalRun run;
   pipeline::Context context(engine);
-  for (const auto& sample : samples) {
-    results.push_back(evaluate_sample(context, sample, options));
-    render::append_line(results_file, eval::result_line(results.back()));
-    if (observer) observer(results.back(), results.size(), samples.size());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const std::string image = samples[i].image.filename().string();
+    std::string error;
+    try {
+      run.results.push_back(evaluate_sample(context, samples[i], options));
+    } catch (const Error& e) {  // only user errors; a broken internal contract stops the run
+      error = e.what();
+    }
+    if (error.empty()) {
+      render::append_line(results_file, eval::result_line(run.results.back()));
+    } else {
+      ++run.failed;
+      render::append_line(results_file, eval::error_line(image, error));
+    }
+    if (observer) observer(image, error, i + 1, samples.size());
   }
   eval::RunInfo info;
   info.mode = to_string(options.mode);
   info.conv_type = options.conv_type;
   info.model = engine.model_dir().string();
-  eval::write_report(options.out_dir, results, info);
-  return results;
+  info.failed = run.failed;
+  eval::write_report(options.out_dir, run.results, info);
+  return run;
 }
 
 }  // namespace lisa::workflow

@@ -47,18 +47,21 @@ TEST(ImageIou, AddsTheEpsilonAndScoresEmptyUnionsAsOne) {
   EXPECT_EQ(image_iou({0, 5}), 0.0);
 }
 
-TEST(Scores, AreMeanIouAndPooledRatioPerQueryKind) {
+// validate()'s AverageMeter.avg is sum / (count + 1e-5); its cIoU is sum(I) / (sum(U) + 1e-10).
+TEST(Scores, AreValidatesMeanIouAndPooledRatioPerQueryKind) {
   const std::vector<ImageResult> results = {
       {"a.jpg", {3, 6}, false, 1}, {"b.jpg", {0, 0}, true, 0}, {"c.jpg", {10, 40}, true, 1}};
   const SplitScores s = score_by_query_kind(results);
   EXPECT_EQ(s.all.n_images, 3);
-  EXPECT_DOUBLE_EQ(*s.all.giou, (3.0 / (6 + 1e-5) + 1.0 + 10.0 / (40 + 1e-5)) / 3);
-  EXPECT_DOUBLE_EQ(*s.all.ciou, 13.0 / 46.0);
+  EXPECT_DOUBLE_EQ(*s.all.giou, (3.0 / (6 + 1e-5) + 1.0 + 10.0 / (40 + 1e-5)) / (3 + 1e-5));
+  EXPECT_DOUBLE_EQ(*s.all.ciou, 13.0 / (46.0 + 1e-10));
   EXPECT_EQ(s.short_query.n_images, 1);
-  EXPECT_DOUBLE_EQ(*s.short_query.ciou, 0.5);
+  EXPECT_DOUBLE_EQ(*s.short_query.ciou, 3.0 / (6.0 + 1e-10));
   EXPECT_EQ(s.long_query.n_images, 2);
-  EXPECT_DOUBLE_EQ(*s.long_query.giou, (1.0 + 10.0 / (40 + 1e-5)) / 2);
-  EXPECT_DOUBLE_EQ(*s.long_query.ciou, 0.25);
+  EXPECT_DOUBLE_EQ(*s.long_query.giou, (1.0 + 10.0 / (40 + 1e-5)) / (2 + 1e-5));
+  EXPECT_DOUBLE_EQ(*s.long_query.ciou, 10.0 / (40.0 + 1e-10));
+  // The 1e-5 moves a single perfect image below 1, as in the reference.
+  EXPECT_LT(*score({{"p.jpg", {0, 0}, false, 1}}).giou, 1.0);
   const Scores none = score({});
   EXPECT_EQ(none.n_images, 0);
   EXPECT_FALSE(none.giou.has_value());
@@ -88,7 +91,9 @@ TEST(Scores, MatchLisaOnTheEdgeSplit) {
   }
   ASSERT_EQ(results.size(), 6u);
   const Scores s = score(results);
-  EXPECT_NEAR(*s.giou, expected["giou"].get<double>(), 1e-6);
+  // The fixture's giou is the plain mean of the six (make_reasonseg_fixture.py); validate() divides
+  // their sum by (6 + 1e-5).
+  EXPECT_NEAR(*s.giou, expected["giou"].get<double>() * 6 / (6 + 1e-5), 1e-7);
   EXPECT_NEAR(*s.ciou, expected["ciou"].get<double>(), 1e-12);
 }
 

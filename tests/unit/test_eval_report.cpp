@@ -21,18 +21,32 @@ TEST(Report, JsonHoldsScoresPerQueryKindAndTheRun) {
   std::vector<std::string> keys;
   for (const auto& item : report.items()) keys.push_back(item.key());
   EXPECT_EQ(keys, (std::vector<std::string>{"giou", "ciou", "n_images", "mode", "conv_type", "split",
-                                            "no_seg", "model"}));
-  EXPECT_DOUBLE_EQ(report["giou"].get<double>(), (3.0 / (6 + 1e-5) + 1.0 + 10.0 / (40 + 1e-5)) / 3);
-  EXPECT_DOUBLE_EQ(report["ciou"].get<double>(), 13.0 / 46.0);
+                                            "no_seg", "failed", "model"}));
+  EXPECT_DOUBLE_EQ(report["giou"].get<double>(), (3.0 / (6 + 1e-5) + 1.0 + 10.0 / (40 + 1e-5)) / (3 + 1e-5));
+  EXPECT_DOUBLE_EQ(report["ciou"].get<double>(), 13.0 / (46.0 + 1e-10));
   EXPECT_EQ(report["n_images"], 3);
   EXPECT_EQ(report["mode"], "teacher-forced");
   EXPECT_EQ(report["conv_type"], "llava_v1");
   EXPECT_EQ(report["model"], "/models/LISA-7B-v1");
   EXPECT_EQ(report["no_seg"], 1);
   EXPECT_EQ(report["split"]["short"]["n_images"], 1);
-  EXPECT_DOUBLE_EQ(report["split"]["short"]["ciou"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(report["split"]["short"]["ciou"].get<double>(), 3.0 / (6.0 + 1e-10));
   EXPECT_EQ(report["split"]["long"]["n_images"], 2);
-  EXPECT_DOUBLE_EQ(report["split"]["long"]["ciou"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(report["split"]["long"]["ciou"].get<double>(), 10.0 / (40.0 + 1e-10));
+  EXPECT_EQ(report["failed"], 0);
+}
+
+TEST(Report, CountsTheImagesThatFailed) {
+  RunInfo info = kInfo;
+  info.failed = 2;
+  const nlohmann::ordered_json report = report_json(kResults, info);
+  EXPECT_EQ(report["failed"], 2);
+  EXPECT_EQ(report["n_images"], 3);  // the scores are over the images evaluated
+}
+
+TEST(Report, ErrorLineNamesTheImageAndTheError) {
+  const auto line = nlohmann::json::parse(error_line("x.jpg", "x.json: shapes[0] has no \"points\""));
+  EXPECT_EQ(line, (nlohmann::json{{"image", "x.jpg"}, {"error", "x.json: shapes[0] has no \"points\""}}));
 }
 
 TEST(Report, EmptyScoresAreNull) {

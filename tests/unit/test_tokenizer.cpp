@@ -252,9 +252,31 @@ TEST_F(TokenizerFilesTest, AddedTokenAlreadyInTheVocabularyIsAnError) {
   EXPECT_THROW(Tokenizer::load(dir.path()), lisa::Error);
 }
 
-TEST_F(TokenizerFilesTest, SegTokenIdNeedsTheSegToken) {
-  TokenizerDir dir;
-  dir.write("added_tokens.json", nlohmann::json::object());
-  const Tokenizer plain_llama = Tokenizer::load(dir.path());
-  EXPECT_THROW(plain_llama.seg_token_id(), lisa::Error);
+// A tokenizer without [SEG] could never give a mask: it is refused when read, naming the file.
+TEST_F(TokenizerFilesTest, LoadingNeedsTheSegToken) {
+  auto expect_refused = [](const std::function<void(TokenizerDir&)>& change) {
+    TokenizerDir dir;
+    change(dir);
+    try {
+      Tokenizer::load(dir.path());
+      ADD_FAILURE() << "a tokenizer without [SEG] loaded";
+    } catch (const lisa::Error& e) {
+      EXPECT_NE(std::string(e.what()).find((dir.path() / "added_tokens.json").string() + ": no [SEG] token"),
+                std::string::npos) << e.what();
+    }
+  };
+  expect_refused([](auto& d) { d.write("added_tokens.json", nlohmann::json::object()); });
+  // Renamed, with every id still in place: only [SEG] is missing.
+  expect_refused([](auto& d) {
+    d.edit("added_tokens.json", [](auto& added) {
+      added["<seg>"] = added["[SEG]"];
+      added.erase("[SEG]");
+    });
+  });
+  expect_refused([](auto& d) { std::remove((d.path() / "added_tokens.json").c_str()); });
+  // [SEG] as an additional special token is appended to the vocabulary, so it counts.
+  TokenizerDir special;
+  special.write("added_tokens.json", nlohmann::json::object());
+  special.edit("special_tokens_map.json", [](auto& map) { map["additional_special_tokens"] = {"[SEG]"}; });
+  EXPECT_EQ(Tokenizer::load(special.path()).seg_token_id(), Tokenizer::load(special.path()).size() - 1);
 }

@@ -35,13 +35,13 @@ struct ImageResult {
 
 struct Scores {
   int64_t n_images = 0;
-  std::optional<double> giou;  // mean of image_iou; empty when there are no images
-  std::optional<double> ciou;  // sum of intersections / sum of unions (0 when that union is 0)
+  std::optional<double> giou;  // sum of image_iou / (n_images + 1e-5); empty when there are no images
+  std::optional<double> ciou;  // sum of intersections / (sum of unions + 1e-10)
 };
 
-// giou / ciou in float64 from exact pixel counts. The reference accumulates in float32 and
-// divides its sums by (count + 1e-5) and (union + 1e-10), which moves the fourth decimal of
-// neither.
+// giou / ciou with the formulas of the reference's validate(): its AverageMeter.avg divides the
+// summed per-image IoUs by (count + 1e-5), and cIoU divides the summed intersections by (summed
+// unions + 1e-10). Computed in float64 from exact pixel counts (the reference sums in float32).
 Scores score(const std::vector<ImageResult>& results);
 
 struct SplitScores {

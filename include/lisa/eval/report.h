@@ -1,6 +1,7 @@
 #pragma once
 // What an evaluation run leaves behind: results.jsonl (one line per finished image, appended as
 // it goes, see render/atomic_file.h), and at the end report.json and per_image.csv.
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -16,16 +17,19 @@ struct RunInfo {
   std::string mode;       // e.g. "teacher-forced" or "generate" (the two give different numbers)
   std::string conv_type;  // conversation template, e.g. "llava_v1"
   std::string model;      // checkpoint the masks came from
+  int64_t failed = 0;     // images that could not be evaluated (an error line each in results.jsonl)
 };
 
 // One results.jsonl line: {"image","intersection","union","iou","is_sentence","n_seg"}, no '\n'.
 std::string result_line(const ImageResult& result);
-// Parses such a line; keys beyond those are ignored. Throws lisa::Error naming the line.
+// The line of an image that could not be evaluated: {"image","error"}, no '\n'.
+std::string error_line(const std::string& image, const std::string& error);
+// Parses a result line; keys beyond those are ignored. Throws lisa::Error naming the line.
 ImageResult parse_result_line(const std::string& line);
 
-// {"giou","ciou","n_images","mode","conv_type","split":{"short":{...},"long":{...}},"no_seg","model"};
-// each split holds {"giou","ciou","n_images"}; a score without images is null; "no_seg" counts
-// the images whose answer had no [SEG].
+// {"giou","ciou","n_images","mode","conv_type","split":{"short":{...},"long":{...}},"no_seg","failed",
+// "model"}; each split holds {"giou","ciou","n_images"}; a score without images is null; "no_seg"
+// counts the images whose answer had no [SEG]; "failed" the images left out for an error.
 nlohmann::ordered_json report_json(const std::vector<ImageResult>& results, const RunInfo& info);
 
 // Header "image,intersection,union,iou,is_sentence,n_seg", then one row per result in order.

@@ -7,8 +7,9 @@
 
 namespace lisa::io {
 
-// Parses `path`; throws lisa::Error naming the file when it is missing, too large for a metadata
-// file (over 64 MiB), or not valid JSON.
+// Parses `path`; throws lisa::Error naming the file when it is missing, not a regular file (a FIFO
+// is refused without waiting on it, see regular_file.h), too large for a metadata file (over
+// 64 MiB), or not valid JSON.
 nlohmann::json read_json_file(const std::filesystem::path& path);
 
 }  // namespace lisa::io

@@ -42,8 +42,10 @@ struct TokenizerFiles {
   // all_special_tokens_extended before de-duplication: the set attributes in order, then the additional ones.
   std::vector<SpecialToken> all_special() const;
 
-  // Throws lisa::Error naming the file and key when something is missing or malformed, or when the
-  // configuration asks for behaviour this tokenizer does not reproduce (legacy=false, sp_model_kwargs).
+  // Throws lisa::Error naming the file and key when something is missing or malformed, when the
+  // configuration asks for behaviour this tokenizer does not reproduce (legacy=false, sp_model_kwargs),
+  // or when no added or special token is "[SEG]" (then it is not a LISA tokenizer: its model
+  // could never produce a mask).
   static TokenizerFiles read(const std::filesystem::path& checkpoint_dir);
 };
 

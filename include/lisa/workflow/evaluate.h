@@ -4,6 +4,9 @@
 //  - generate: the model answers freely; the first [SEG] it emits gives the mask, none gives an
 //    empty prediction (counted in no_seg).
 // Writes {out}/results.jsonl as it goes, then {out}/report.json and {out}/per_image.csv.
+// An image that cannot be evaluated (a bad picture, a bad annotation file) is reported like a bad
+// image in `lisa segment`: an {"image","error"} line in results.jsonl, the others go on, and
+// report.json counts it in "failed" (its scores are over the images evaluated).
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -29,10 +32,20 @@ struct EvalOptions {
   std::string conv_type = "llava_v1";
 };
 
-// Called after each image with its result and how many of `total` are done.
-using EvalObserver = std::function<void(const eval::ImageResult& result, size_t done, size_t total)>;
+// Called after each image with its file name, its error ("" when it was evaluated) and how many of
+// `total` are done.
+using EvalObserver =
+    std::function<void(const std::string& image, const std::string& error, size_t done, size_t total)>;
 
-std::vector<eval::ImageResult> run_eval(const pipeline::Engine& engine, const EvalOptions& options,
-                                        const EvalObserver& observer);
+struct EvalRun {
+  std::vector<eval::ImageResult> results;  // the images evaluated, in split order
+  int64_t failed = 0;                      // the images that could not be
+};
+
+// What can be checked before a model is loaded: data_dir is a directory, out_dir is one or does
+// not exist yet. Throws lisa::Error naming the path.
+void check_eval_paths(const EvalOptions& options);
+
+EvalRun run_eval(const pipeline::Engine& engine, const EvalOptions& options, const EvalObserver& observer);
 
 }  // namespace lisa::workflow
