@@ -106,8 +106,8 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
   try {
     {
       FileDescriptor file(temporary, O_WRONLY | O_CREAT | O_EXCL, " a temporary file for");
-      if (!write_all(file.get(), bytes)) throw Error(describe_errno("cannot write", temporary));
-      if (::fsync(file.get()) != 0) throw Error(describe_errno("cannot fsync", temporary));
+      if (!write_all(file.get(), bytes)) throw Error(describe_errno("cannot write", path));
+      if (::fsync(file.get()) != 0) throw Error(describe_errno("cannot fsync", path));
     }
     if (::rename(temporary.c_str(), path.c_str()) != 0) {
       throw Error(describe_errno("cannot rename " + temporary.string() + " to", path));
