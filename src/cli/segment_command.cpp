@@ -6,6 +6,7 @@
 #include "lisa/workflow/segment.h"
 #include "model_options.h"
 #include "progress.h"
+#include "stop_signals.h"
 
 namespace lisa::cli {
 
@@ -22,8 +23,31 @@ struct SegmentArgs {
   bool force_seg = false;
 };
 
-// Exit codes: 0 every item succeeded, 3 some failed, 1 nothing could run (bad model or arguments).
+// Exit codes: 0 every item succeeded, 3 some failed, 1 nothing could run (bad model or arguments),
+// 128 + signal number when SIGINT / SIGTERM stopped the run (130 / 143, as a shell reports it).
 constexpr int kSomeFailed = 3;
+
+std::vector<workflow::SegmentItem> segment_items(const SegmentArgs& args, bool prompt_given) {
+  const bool from_file = !args.prompts_file.empty();
+  LISA_CHECK(!(from_file && (prompt_given || !args.images.empty())) && (from_file || prompt_given),
+             "segment: give --images with --prompt, or --prompts FILE.jsonl");
+  if (from_file) return workflow::read_prompt_file(args.prompts_file);
+  LISA_CHECK(!args.prompt.empty(), "segment: --prompt is empty");
+  LISA_CHECK(!args.images.empty(), "segment: give --images with --prompt");
+  auto items = workflow::collect_images(args.images, args.recursive, args.prompt);
+  LISA_CHECK(!items.empty(), "segment: no images found in --images");
+  return items;
+}
+
+void report_plan(const workflow::SegmentPlan& plan) {
+  if (plan.already_done || plan.retried)
+    std::cerr << "segment: resuming: " << plan.already_done << " already done, " << plan.retried
+              << " failed earlier and are retried\n";
+  if (!plan.removed_temporaries.empty())
+    std::cerr << "segment: resuming: removed " << plan.removed_temporaries.size()
+              << " temporary file(s) an interrupted run left, e.g. "
+              << plan.removed_temporaries.front().filename().string() << "\n";
+}
 }  // namespace
 
 Action add_segment_command(CLI::App& app) {
@@ -32,45 +56,60 @@ Action add_segment_command(CLI::App& app) {
   sub->footer(
       "Writes into --out, per image: {stem}_mask_{i}.png (0/255), {stem}_masked_img_{i}.jpg and one line of\n"
       "results.jsonl (masks with area, bbox, SAM score and COCO RLE), or an error line for an input that\n"
-      "failed. Exit code 0 when all succeeded, 3 when some failed, 1 when none could run.");
+      "failed. One run per --out at a time (it is locked). --resume skips the items whose last line is a\n"
+      "success and retries the others. Ctrl-C / SIGTERM stop after the writes in flight (a second one at\n"
+      "once). Exit code 0 when all succeeded, 3 when some failed, 1 when none could run, 130 / 143 when\n"
+      "stopped by SIGINT / SIGTERM.");
   add_model_options(*sub, args->model);
   sub->add_option("--images", args->images, "image files and/or directories (.jpg .jpeg .png .bmp)");
   sub->add_flag("-r,--recursive", args->recursive, "descend into subdirectories of --images");
-  sub->add_option("-p,--prompt", args->prompt, "the question asked about every image");
+  auto* prompt = sub->add_option("-p,--prompt", args->prompt, "the question asked about every image");
   sub->add_option("--prompts", args->prompts_file, "JSONL file of {\"image\": ..., \"prompt\": ...} lines");
   sub->add_option("-o,--out", args->out, "output directory")->capture_default_str();
   sub->add_option("--max-pixels", args->max_pixels, "refuse images with more pixels than this")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  sub->add_flag("--resume", args->resume, "skip the images already recorded in results.jsonl");
+  sub->add_flag("--resume", args->resume,
+                "skip the images recorded as done in results.jsonl; retry those recorded as failed");
   sub->add_flag("--force-seg", args->force_seg,
                 "when an answer has no [SEG], take the mask of the answer \"Sure, [SEG].\" (flagged forced_seg)");
-  return [args] {
-    const bool from_file = !args->prompts_file.empty();
-    if (from_file == !args->images.empty() || from_file == !args->prompt.empty())
-      throw Error("segment: give --images with --prompt, or --prompts FILE.jsonl");
-    auto items = from_file ? workflow::read_prompt_file(args->prompts_file)
-                           : workflow::collect_images(args->images, args->recursive, args->prompt);
-    if (items.empty()) throw Error("segment: no images found in --images");
-    const auto engine = pipeline::Engine::load(args->model.engine_options());
-
+  return [args, prompt] {
+    auto items = segment_items(*args, prompt->count() > 0);
     workflow::SegmentOptions options;
     options.out_dir = args->out;
     options.max_pixels = args->max_pixels;
     options.max_new_tokens = args->model.max_new_tokens;
     options.force_seg = args->force_seg;
     options.resume = args->resume;
-    std::unique_ptr<Progress> progress;
-    const auto summary = workflow::run_segment(
-        *engine, std::move(items), options,
-        [&](const workflow::SegmentItem& item, const std::string& error, const workflow::SegmentProgress& counts) {
-          if (!progress) progress = std::make_unique<Progress>("segment", counts.total);
-          progress->step(counts.done, item.image.string(), error);
-        });
-    if (progress) progress->finish();
+    options.stop_requested = [] { return StopSignals::received() != 0; };
+    const StopSignals signals;
+    // Before the model loads: a busy or unusable --out fails at once.
+    const auto plan = workflow::plan_segment(std::move(items), options);
+    report_plan(plan);
+
+    workflow::SegmentProgress summary;
+    summary.skipped = plan.already_done;
+    if (!plan.items.empty()) {
+      const auto engine = pipeline::Engine::load(args->model.engine_options());
+      std::unique_ptr<Progress> progress;
+      summary = workflow::run_segment(
+          *engine, plan, options,
+          [&](const workflow::SegmentItem& item, const std::string& error, const workflow::SegmentProgress& counts) {
+            if (!progress) progress = std::make_unique<Progress>("segment", counts.total);
+            progress->step(counts.done, item.image.string(), error);
+          });
+      if (progress) progress->finish();
+    }
+    const std::string results = (options.out_dir / workflow::kSegmentResults).string();
     std::cerr << "segment: " << summary.done - summary.failed << " done, " << summary.failed << " failed";
     if (summary.skipped) std::cerr << ", " << summary.skipped << " already in results.jsonl";
-    std::cerr << "; results in " << (options.out_dir / "results.jsonl").string() << "\n";
+    std::cerr << "; results in " << results << "\n";
+    if (summary.stopped) {
+      const int signal = StopSignals::received();
+      std::cerr << "segment: stopped by " << StopSignals::name(signal) << " with " << plan.items.size() - summary.done
+                << " item(s) not done; run again with --resume to finish\n";
+      return 128 + signal;
+    }
     return summary.failed > 0 ? kSomeFailed : 0;
   };
 }

@@ -1,6 +1,7 @@
 #include "lisa/pipeline/session.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "lisa/error.h"
 #include "lisa/image/clip_preprocess.h"
@@ -68,31 +69,42 @@ StageTimings Session::start_timings() {
   return open_timings_;
 }
 
-std::vector<SegMask> Session::masks_for(const at::Tensor& seg_hidden, StageTimings& timings) {
-  std::vector<SegMask> masks;
-  if (seg_hidden.size(0) == 0) return masks;
+void Session::masks_for(const at::Tensor& seg_hidden, const MaskOptions& options, Answer& answer) {
+  answer.mask_count = seg_hidden.size(0);
+  if (answer.mask_count == 0) return;
+  LISA_CHECK(options.chunk_size > 0, "the mask chunk size must be positive, not ", options.chunk_size);
   const auto& models = engine_->models();
   const SamEncoding::Result& sam = sam_->get();
+  StageTimings& timings = answer.timings;
   if (!sam_timings_reported_) {  // charged to the first answer with a mask, like the work itself
     timings.preprocess_ms += sam.preprocess_ms;
     timings.sam_encoder_ms = sam.encoder_ms;
     sam_timings_reported_ = true;
   }
   Stopwatch watch(engine_->device());
-  const auto prediction = models.sam.decode(sam.embedding, models.text_hidden_fcs(seg_hidden));
-  timings.sam_decode_ms = watch.lap();
-  const at::Tensor logits = models.sam.postprocess(prediction.low_res_logits, sam.input.resize_size, image_->size())
-                                .to(at::kCPU);  // [n, 1, H, W] float32
-  const at::Tensor scores = prediction.iou.to(at::kCPU, at::kFloat);
-  for (int64_t i = 0; i < logits.size(0); ++i) {
-    SegMask mask;
-    mask.logits = logits[i][0];
-    mask.binary = mask.logits > 0;
-    mask.score = scores[i].item<float>();
-    masks.push_back(std::move(mask));
+  for (int64_t first = 0; first < answer.mask_count; first += options.chunk_size) {
+    const at::Tensor rows = seg_hidden.narrow(0, first, std::min(options.chunk_size, answer.mask_count - first));
+    const auto prediction = models.sam.decode(sam.embedding, models.text_hidden_fcs(rows));
+    timings.sam_decode_ms += watch.lap();
+    const at::Tensor logits = models.sam.postprocess(prediction.low_res_logits, sam.input.resize_size, image_->size())
+                                  .to(at::kCPU);  // [chunk, 1, H, W] float32
+    const at::Tensor scores = prediction.iou.to(at::kCPU, at::kFloat);
+    std::vector<SegMask> chunk;
+    for (int64_t i = 0; i < logits.size(0); ++i) {
+      SegMask mask;
+      mask.logits = logits[i][0];
+      mask.binary = mask.logits > 0;
+      mask.score = scores[i].item<float>();
+      chunk.push_back(std::move(mask));
+    }
+    timings.postprocess_ms += watch.lap();
+    if (options.on_chunk) {
+      options.on_chunk(first, chunk);
+      watch.lap();  // the caller's time is not the engine's
+    } else {
+      std::move(chunk.begin(), chunk.end(), std::back_inserter(answer.masks));
+    }
   }
-  timings.postprocess_ms = watch.lap();
-  return masks;
 }
 
 Answer Session::ask(const std::string& user_text, const AskOptions& options) {
@@ -153,12 +165,12 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
     answer.timings.prefill_ms += watch.lap();
   }
   chat_->answer(stream.text());
-  answer.masks = masks_for(seg_hidden, answer.timings);
+  masks_for(seg_hidden, options.masks, answer);
   answer.timings.total_ms += total.lap();
   return answer;
 }
 
-Answer Session::teacher_forced(const std::string& prompt) {
+Answer Session::teacher_forced(const std::string& prompt, const MaskOptions& masks) {
   const auto& engine = *engine_;
   Stopwatch total(engine.device());
   Stopwatch watch(engine.device());
@@ -177,7 +189,7 @@ Answer Session::teacher_forced(const std::string& prompt) {
       models::teacher_forced_seg_hidden(llama, cache, sequence, engine.tokenizer().seg_token_id());
   answer.timings.prefill_ms = watch.lap();
   answer.token_ids = ids;
-  answer.masks = masks_for(seg_hidden, answer.timings);
+  masks_for(seg_hidden, masks, answer);
   answer.timings.total_ms += total.lap();
   return answer;
 }

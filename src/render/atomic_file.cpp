@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -33,10 +34,35 @@ class FileDescriptor {
   int fd_;
 };
 
-// Writes all of `bytes`, continuing after short writes and EINTR. Returns false with errno set.
+// Bytes left before fault_injection::ScopedDiskFull makes writes fail (negative: no limit), and the
+// failures to go before the disk has room again (negative: never).
+std::atomic<long long> disk_full_after{-1};
+std::atomic<int> disk_full_failures{-1};
+
+// ::write, cut short or failing with ENOSPC where a fault_injection::ScopedDiskFull says the disk is full.
+ssize_t write_some(int fd, const char* data, size_t size) {
+  // Reserve the bytes first: writers on other threads share the budget.
+  const long long wanted = static_cast<long long>(size);
+  long long left = disk_full_after.load();
+  while (left > 0 && !disk_full_after.compare_exchange_weak(left, left - std::min(left, wanted))) {
+  }
+  if (left < 0) return ::write(fd, data, size);
+  if (left == 0) {
+    if (disk_full_failures.fetch_sub(1) == 1) disk_full_after.store(-1);
+    errno = ENOSPC;
+    return -1;
+  }
+  const size_t room = static_cast<size_t>(std::min(left, wanted));
+  const ssize_t written = ::write(fd, data, room);
+  if (written < static_cast<ssize_t>(room)) disk_full_after.fetch_add(room - std::max<ssize_t>(written, 0));
+  return written;
+}
+
+// Writes all of `bytes`, continuing after short writes and EINTR. Returns false with errno set,
+// which after a short write is the cause the next write reports (ENOSPC on a full disk).
 bool write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
-    const ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    const ssize_t written = write_some(fd, bytes.data(), bytes.size());
     if (written < 0 && errno == EINTR) continue;
     if (written <= 0) {
       if (written == 0) errno = EIO;
@@ -51,21 +77,37 @@ std::filesystem::path directory_of(const std::filesystem::path& path) {
   return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
 }
 
+constexpr std::string_view kTemporaryMark = ".tmp-";
+
 std::filesystem::path temporary_sibling(const std::filesystem::path& path) {
   static std::atomic<unsigned> counter{0};
-  return directory_of(path) / ("." + path.filename().string() + ".tmp-" +
+  return directory_of(path) / ("." + path.filename().string() + std::string(kTemporaryMark) +
                                std::to_string(::getpid()) + "-" + std::to_string(counter++));
 }
 
+bool all_digits(std::string_view text) {
+  return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 }  // namespace
+
+bool is_temporary_file_name(const std::string& file_name) {
+  // "." NAME ".tmp-" PID "-" N, NAME not empty
+  const std::string_view name(file_name);
+  const size_t mark = name.rfind(kTemporaryMark);
+  if (name.size() < 2 || name[0] != '.' || mark == std::string_view::npos || mark < 2) return false;
+  const std::string_view numbers = name.substr(mark + kTemporaryMark.size());
+  const size_t dash = numbers.find('-');
+  return dash != std::string_view::npos && all_digits(numbers.substr(0, dash)) && all_digits(numbers.substr(dash + 1));
+}
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
   const std::filesystem::path temporary = temporary_sibling(path);
   try {
     {
       FileDescriptor file(temporary, O_WRONLY | O_CREAT | O_EXCL, " a temporary file for");
-      if (!write_all(file.get(), bytes)) throw Error(describe_errno("cannot write", temporary));
-      if (::fsync(file.get()) != 0) throw Error(describe_errno("cannot fsync", temporary));
+      if (!write_all(file.get(), bytes)) throw Error(describe_errno("cannot write", path));
+      if (::fsync(file.get()) != 0) throw Error(describe_errno("cannot fsync", path));
     }
     if (::rename(temporary.c_str(), path.c_str()) != 0) {
       throw Error(describe_errno("cannot rename " + temporary.string() + " to", path));
@@ -115,22 +157,24 @@ void append_line(const std::filesystem::path& path, std::string_view line) {
   FileDescriptor file(path, O_WRONLY | O_CREAT | O_APPEND, "");
   struct stat before {};
   if (::fstat(file.get(), &before) != 0) throw Error(describe_errno("cannot stat", path));
-  // One write() call for the whole record; a short count means it was interrupted part way.
-  ssize_t written;
-  do {
-    written = ::write(file.get(), record.data(), record.size());
-  } while (written < 0 && errno == EINTR);
-  if (written != static_cast<ssize_t>(record.size())) {
-    const std::string problem = written < 0 ? describe_errno("cannot append a line to", path)
-                                            : "cannot append a line to " + path.string() + ": only " +
-                                                  std::to_string(written) + " of " +
-                                                  std::to_string(record.size()) + " bytes were written";
+  // A line that is not wholly written, or not known to be on disk, is cut off again.
+  if (!write_all(file.get(), record) || ::fsync(file.get()) != 0) {
+    const std::string problem = describe_errno("cannot append a line to", path);
     if (::ftruncate(file.get(), before.st_size) != 0) {
-      throw Error(describe_errno("cannot remove a partly appended line from", path));
+      throw Error(problem + "; and cannot remove the part of it that was written: " + std::strerror(errno));
     }
     throw Error(problem);
   }
-  if (::fsync(file.get()) != 0) throw Error(describe_errno("cannot fsync", path));
 }
+
+namespace fault_injection {
+
+ScopedDiskFull::ScopedDiskFull(long long bytes, int failures) {
+  disk_full_failures.store(failures);
+  disk_full_after.store(bytes);
+}
+ScopedDiskFull::~ScopedDiskFull() { disk_full_after.store(-1); }
+
+}  // namespace fault_injection
 
 }  // namespace lisa::render

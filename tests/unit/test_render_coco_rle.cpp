@@ -168,6 +168,8 @@ TEST(CocoRlePython, OurEncodingsWereCheckedByPycocotools) {
     const uint32_t density = trial % 4 == 0 ? (trial % 8 == 0 ? 0 : 100) : rng() % 101;
     const cv::Mat mask = random_mask(rng, height, width, density);
     const CocoRle rle = encode_rle(mask);
+    // Checked in both modes: what is dumped for pycocotools must at least decode back to the mask.
+    ASSERT_EQ(cv::countNonZero((decode_rle(rle) != 0) != (mask != 0)), 0) << "trial " << trial;
     nlohmann::json rows = nlohmann::json::array();
     for (int y = 0; y < height; ++y) {
       std::string row;
@@ -179,7 +181,11 @@ TEST(CocoRlePython, OurEncodingsWereCheckedByPycocotools) {
                      {"rows", rows}});
   }
   if (const char* out = std::getenv("LISA_RLE_CHECK_OUT")) {
+    // Dumping for scripts/fixtures/check_rle_pycocotools.py, which checks the strings with
+    // pycocotools; here: that every case reached the file intact.
     std::ofstream(out) << nlohmann::json{{"generator", "test_render_coco_rle.cpp"}, {"cases", cases}};
+    const auto written = read_json(out);
+    ASSERT_EQ(written.at("cases"), cases) << out;
     return;
   }
   const auto checked = read_json(kRenderData + "rle_ours_checked.json");

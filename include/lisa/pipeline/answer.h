@@ -29,7 +29,8 @@ struct StageTimings {
 struct Answer {
   std::string text;                 // the decoded answer (chat.py's display clean-up applied)
   std::vector<int64_t> token_ids;   // generated ids (prompt excluded), EOS included when produced
-  std::vector<SegMask> masks;       // one per [SEG], in order
+  std::vector<SegMask> masks;       // one per [SEG], in order (empty when MaskOptions::on_chunk took them)
+  int64_t mask_count = 0;           // masks of the answer, wherever they went
   bool forced_seg = false;          // masks come from the forced answer "Sure, [SEG]."
   StageTimings timings;
 };

@@ -7,6 +7,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "lisa/pipeline/answer.h"
 
 namespace lisa::pipeline {
 
@@ -31,6 +34,18 @@ struct EngineOptions {
   bool cuda_graphs = true;
 };
 
+// How the masks of an answer are produced. SAM's mask decoder and the post-processing to the image
+// size run on at most `chunk_size` [SEG] embeddings at a time, so that an answer with hundreds of
+// [SEG] needs memory for one chunk, not for all of them (the masks are the same either way: each
+// [SEG] is decoded on its own). Every mask is produced, as the reference produces them all.
+struct MaskOptions {
+  int64_t chunk_size = 16;
+  // When set, each chunk is handed here (first_index: the index of its first mask in the answer)
+  // instead of being kept in Answer::masks, and is released after the call: the caller writes and
+  // frees as it goes. An exception thrown here stops the question and propagates.
+  std::function<void(int64_t first_index, std::vector<SegMask>& chunk)> on_chunk;
+};
+
 struct AskOptions {
   int64_t max_new_tokens = 512;  // chat.py's value
   // When the answer has no [SEG], take the mask of the answer "Sure, [SEG]." teacher-forced instead,
@@ -40,6 +55,7 @@ struct AskOptions {
   bool ignore_eos = false;
   // Called with each piece of answer text as soon as it is decoded (streaming).
   std::function<void(const std::string&)> on_text;
+  MaskOptions masks;
 };
 
 }  // namespace lisa::pipeline

@@ -35,7 +35,7 @@ class Session {
   Answer ask(const std::string& user_text, const AskOptions& options);
   // LISA's evaluation protocol: one teacher-forced pass over a whole conversation prompt that already
   // holds the answer (e.g. "[SEG]."); one mask per [SEG] in it. The history is not touched.
-  Answer teacher_forced(const std::string& prompt);
+  Answer teacher_forced(const std::string& prompt, const MaskOptions& masks = {});
   // Forgets the conversation; the image's cached features stay.
   void reset();
 
@@ -45,7 +45,8 @@ class Session {
   const StageTimings& open_timings() const { return open_timings_; }
 
  private:
-  std::vector<SegMask> masks_for(const at::Tensor& seg_hidden, StageTimings& timings);
+  // Decodes one mask per row of seg_hidden [n, H], chunk by chunk (see MaskOptions), into `answer`.
+  void masks_for(const at::Tensor& seg_hidden, const MaskOptions& options, Answer& answer);
   // The timings of a question: the image preparation is charged to the first one.
   StageTimings start_timings();
 

@@ -1,0 +1,42 @@
+#include "stop_signals.h"
+
+namespace lisa::cli {
+
+namespace {
+
+volatile std::sig_atomic_t received_signal = 0;
+
+// The first signal is recorded; both then get their default action back, so the next one of either
+// kind ends the process (sigaction is async-signal-safe).
+extern "C" void record_signal(int signal) {
+  received_signal = signal;
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  sigaction(SIGINT, &default_action, nullptr);
+  sigaction(SIGTERM, &default_action, nullptr);
+}
+
+}  // namespace
+
+StopSignals::StopSignals() {
+  received_signal = 0;
+  struct sigaction action {};
+  action.sa_handler = record_signal;
+  sigemptyset(&action.sa_mask);
+  // System calls in flight (a write of a mask file) go on rather than fail with EINTR.
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &action, &previous_int_);
+  sigaction(SIGTERM, &action, &previous_term_);
+}
+
+StopSignals::~StopSignals() {
+  sigaction(SIGINT, &previous_int_, nullptr);
+  sigaction(SIGTERM, &previous_term_, nullptr);
+}
+
+int StopSignals::received() { return received_signal; }
+
+const char* StopSignals::name(int signal) { return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal"; }
+
+}  // namespace lisa::cli

@@ -1,0 +1,177 @@
+// `lisa segment` stopped from outside: SIGKILL then --resume, SIGINT/SIGTERM at random moments, and a
+// second run into the same --out while the first one holds it.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "support/cli.h"
+#include "support/golden.h"
+#include "support/segment_output.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using lisa::testing::CommandResult;
+using lisa::testing::comparable_lines;
+using lisa::testing::fresh_dir;
+using lisa::testing::read_jsonl;
+using lisa::testing::run_lisa;
+
+constexpr size_t kPictures = 6;
+
+// Six small pictures (copies of three), so that several are still to come when the first line
+// appears (the next picture is already being answered while a line is written).
+std::string segment_args(const fs::path& dir) {
+  fs::create_directories(dir / "in");
+  for (const char* copy : {"a_", "b_"})
+    for (const char* name : {"astronaut_wide.jpg", "chelsea_small.png", "coins_strip.png"})
+      fs::copy_file(lisa::testing::golden_root() / "images" / name, dir / "in" / (std::string(copy) + name),
+                    fs::copy_options::skip_existing);
+  return "segment" + lisa::testing::golden_model_args() + " --max-new-tokens 8 --force-seg --prompt \"the cat\" --images " +
+         (dir / "in").string() + " -o ";
+}
+
+pid_t start_lisa(const std::string& args) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + std::string(LISA_BINARY_PATH) + " " + args + " >/dev/null 2>&1").c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return child;
+}
+
+size_t complete_lines(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return static_cast<size_t>(std::count(std::istreambuf_iterator<char>(in), {}, '\n'));
+}
+
+std::string file_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Polls `condition` every 5 ms for at most three minutes (a loaded machine); false when it never held.
+template <typename Condition>
+bool wait_for(Condition condition) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// The lines of `results` are the first lines of `whole` (input order; nothing recorded twice).
+void expect_prefix_of(const fs::path& results, const std::vector<nlohmann::json>& whole) {
+  const auto lines = comparable_lines(results);
+  ASSERT_LE(lines.size(), whole.size());
+  for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(lines[i], whole[i]) << "line " << i;
+}
+
+TEST(SegmentInterrupt, ResumeAfterSigkillGivesTheSameResultsAsAnUninterruptedRun) {
+  const fs::path dir = fresh_dir("segment_resume");
+  const std::string args = segment_args(dir);
+  const CommandResult whole = run_lisa(args + (dir / "whole").string());
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  const auto whole_lines = comparable_lines(dir / "whole" / "results.jsonl");
+  ASSERT_EQ(whole_lines.size(), kPictures);
+
+  const fs::path killed = dir / "killed";
+  const pid_t child = start_lisa(args + killed.string());
+  // Kill it once the first item is recorded, in the middle of the run.
+  const bool recorded = wait_for([&] { return complete_lines(killed / "results.jsonl") >= 1; });
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_TRUE(recorded) << "no line within three minutes";
+  const size_t at_kill = complete_lines(killed / "results.jsonl");
+  ASSERT_GE(at_kill, 1u);
+  ASSERT_LT(at_kill, kPictures) << "the run finished before it could be killed";
+  expect_prefix_of(killed / "results.jsonl", whole_lines);
+
+  const CommandResult resumed = run_lisa(args + killed.string() + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming: " + std::to_string(at_kill) + " already done"), std::string::npos)
+      << resumed.output;
+  EXPECT_EQ(comparable_lines(killed / "results.jsonl"), whole_lines);  // same lines, same order
+  for (const auto& entry : fs::directory_iterator(dir / "whole"))
+    EXPECT_TRUE(fs::exists(killed / entry.path().filename())) << entry.path().filename();
+  lisa::testing::expect_all_files_accounted_for(killed, "resumed after SIGKILL");
+}
+
+// SIGINT / SIGTERM at random moments of a run (after it took --out): it stops after the writes in
+// flight with 130 / 143, leaving no temporary and no file that no line accounts for; what it
+// recorded is the start of what an uninterrupted run records.
+TEST(SegmentInterrupt, SignalsAtRandomMomentsLeaveNoTemporaryAndWholeItems) {
+  const fs::path dir = fresh_dir("segment_signals");
+  const std::string args = segment_args(dir);
+  const auto started = std::chrono::steady_clock::now();
+  const CommandResult whole = run_lisa(args + (dir / "whole").string());
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  const auto run_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  const auto whole_lines = comparable_lines(dir / "whole" / "results.jsonl");
+
+  std::mt19937 random(20261201);
+  int interrupted = 0;
+  constexpr int kRounds = 6;
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const int signal = round % 2 ? SIGTERM : SIGINT;
+    const fs::path out = dir / ("out" + std::to_string(round));
+    const pid_t child = start_lisa(args + out.string());
+    // From the moment it holds --out (its handlers are set) to about the middle of its items.
+    const bool locked = wait_for([&] { return file_text(out / ".lisa-segment.lock") == std::to_string(child) + "\n"; });
+    const auto delay = std::uniform_int_distribution<int64_t>(0, run_ms.count() / 2)(random);
+    if (locked) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+    ::kill(child, signal);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(locked) << "the run did not take --out within three minutes";
+    ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    if (WEXITSTATUS(status) == 0) {
+      EXPECT_EQ(comparable_lines(out / "results.jsonl"), whole_lines);  // it finished first
+    } else {
+      EXPECT_EQ(WEXITSTATUS(status), 128 + signal);
+      ++interrupted;
+      expect_prefix_of(out / "results.jsonl", whole_lines);
+    }
+    lisa::testing::expect_all_files_accounted_for(out, "after signal " + std::to_string(signal));
+  }
+  EXPECT_GE(interrupted, kRounds / 2) << "too few signals landed during the run to check anything";
+
+  // And the last one resumes to the uninterrupted result.
+  const fs::path last = dir / ("out" + std::to_string(kRounds - 1));
+  const CommandResult resumed = run_lisa(args + last.string() + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(comparable_lines(last / "results.jsonl"), whole_lines);
+}
+
+TEST(SegmentInterrupt, ASecondRunIntoTheSameOutFailsAtOnceNamingTheFirst) {
+  const fs::path dir = fresh_dir("segment_lock");
+  const std::string args = segment_args(dir);
+  const fs::path out = dir / "out";
+  const pid_t first = start_lisa(args + out.string());
+  const std::string holder = std::to_string(first) + "\n";
+  const bool locked = wait_for([&] { return file_text(out / ".lisa-segment.lock") == holder; });
+  const CommandResult second = locked ? run_lisa(args + out.string()) : CommandResult{};
+  int status = 0;
+  ::waitpid(first, &status, 0);
+  ASSERT_TRUE(locked) << "the first run did not take --out within three minutes";
+  EXPECT_EQ(second.exit_code, 1) << second.output;  // 0 would mean the first run was over already
+  EXPECT_NE(second.output.find("in use by another run (pid " + std::to_string(first)), std::string::npos)
+      << second.output;
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(read_jsonl(out / "results.jsonl").size(), kPictures);  // nothing twice
+  EXPECT_EQ(file_text(out / ".lisa-segment.lock"), holder);
+  lisa::testing::expect_all_files_accounted_for(out, "two runs");
+}
+
+}  // namespace
