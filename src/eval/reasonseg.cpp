@@ -51,7 +51,7 @@ nlohmann::json parse_utf8_or_cp1252(const std::filesystem::path& path) {
   const std::string bytes = io::read_regular_file(path, kMaxAnnotationBytes, "a ReasonSeg annotation");
   try {
     return nlohmann::json::parse(bytes);  // rejects ill-formed UTF-8 inside strings
-  } catch (const nlohmann::json::parse_error& as_utf8) {
+  } catch (const nlohmann::json::exception& as_utf8) {
     std::string utf8;
     try {
       utf8 = cp1252_to_utf8(bytes);
@@ -60,7 +60,7 @@ nlohmann::json parse_utf8_or_cp1252(const std::filesystem::path& path) {
     }
     try {
       return nlohmann::json::parse(utf8);
-    } catch (const nlohmann::json::parse_error&) {
+    } catch (const nlohmann::json::exception&) {
       fail(path, std::string("not valid JSON: ") + as_utf8.what());
     }
   }

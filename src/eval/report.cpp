@@ -63,7 +63,7 @@ ImageResult parse_result_line(const std::string& line) {
   nlohmann::json record;
   try {
     record = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw Error("results line is not JSON (" + std::string(e.what()) + "): " + line.substr(0, 200));
   }
   if (!record.is_object()) throw Error("results line is not a JSON object: " + line.substr(0, 200));

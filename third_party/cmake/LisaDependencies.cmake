@@ -13,7 +13,21 @@ else()
 endif()
 message(STATUS "lisa: CUDA-only code paths ${LISA_WITH_CUDA}")
 
-find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
+# OpenCV: its CMake package when there is one (a full libopencv-dev, or the static build of
+# scripts/device/build_deps.sh). Debian ships that package only in libopencv-dev, which depends on
+# every OpenCV module (VTK, GDAL, Qt, GStreamer...: about 250 packages); scripts/setup.sh installs
+# just the three modules used (about 60 packages) and they are found here by their files.
+find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
+if(NOT OpenCV_FOUND)
+  find_path(LISA_OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 REQUIRED)
+  set(OpenCV_INCLUDE_DIRS ${LISA_OPENCV_INCLUDE_DIR})
+  set(OpenCV_LIBS "")
+  foreach(module core imgproc imgcodecs)
+    find_library(LISA_OPENCV_${module}_LIBRARY opencv_${module} REQUIRED)
+    list(APPEND OpenCV_LIBS ${LISA_OPENCV_${module}_LIBRARY})
+  endforeach()
+endif()
+message(STATUS "OpenCV: ${OpenCV_LIBS}")
 find_package(nlohmann_json 3.9 REQUIRED)
 find_package(CLI11 REQUIRED)
 
@@ -34,7 +48,8 @@ find_package(Threads REQUIRED)
 
 add_library(lisa_deps INTERFACE)
 add_library(lisa::deps ALIAS lisa_deps)
-target_include_directories(lisa_deps INTERFACE ${SENTENCEPIECE_INCLUDE_DIR} ${OpenCV_INCLUDE_DIRS})
+# SYSTEM: the dependencies' own warnings are not the project's (-Wall -Wextra -Wshadow, LisaWarnings).
+target_include_directories(lisa_deps SYSTEM INTERFACE ${SENTENCEPIECE_INCLUDE_DIR} ${OpenCV_INCLUDE_DIRS})
 # libstdc++ is named before libtorch: the torch wheel's libtorch.so exports its own copy of
 # std::filesystem (built with another toolchain), and whichever library the dynamic linker meets
 # first wins; libtorch's std::filesystem::remove_all crashes when called from our code.
