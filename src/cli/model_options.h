@@ -19,12 +19,14 @@ struct ModelOptions {
   int64_t max_new_tokens = 512;
   int threads = 0;
   bool no_cuda_graphs = false;
+  std::string quantize = "none";
+  int64_t group_size = 64;
 
   pipeline::EngineOptions engine_options() const;
 };
 
 // Adds --model, --vision-tower, --precision, --device, --max-new-tokens, --conv-type, --threads,
-// --no-cuda-graphs.
+// --no-cuda-graphs, --quantize, --group-size.
 void add_model_options(CLI::App& command, ModelOptions& options);
 
 }  // namespace lisa::cli

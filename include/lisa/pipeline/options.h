@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "lisa/models/quantization.h"
+
 namespace lisa::pipeline {
 
 enum class Precision { kFp32, kBf16, kFp16 };
@@ -30,6 +32,8 @@ struct EngineOptions {
   int threads = 0;                  // CPU threads for libtorch; 0: all cores
   // On CUDA, replay the decoding step as a recorded CUDA graph (where the build supports it).
   bool cuda_graphs = true;
+  // Weight-only quantization of the LLM's linear layers at load (models/quantization.h).
+  models::QuantizationOptions quantization;
 };
 
 struct AskOptions {
