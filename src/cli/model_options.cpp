@@ -15,6 +15,9 @@ pipeline::EngineOptions ModelOptions::engine_options() const {
   if (!precision.empty()) engine.precision = pipeline::parse_precision(precision);
   engine.conv_type = conv_type;
   engine.cuda_graphs = !no_cuda_graphs;
+  engine.quantization.mode = models::parse_quant_mode(quantize);
+  engine.quantization.group_size = group_size;
+  engine.quantization.validate();
   return engine;
 }
 
@@ -38,6 +41,14 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
       ->check(CLI::NonNegativeNumber);
   command.add_flag("--no-cuda-graphs", options.no_cuda_graphs,
                    "on CUDA, launch every kernel of each decoding step instead of replaying a recorded CUDA graph");
+  command.add_option("--quantize", options.quantize,
+                     "weight-only quantization of the LLM's linear layers at load: none | int8 (per output channel) "
+                     "| int4 (per group of --group-size input columns); lm_head is int8 in both modes")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "int8", "int4"}));
+  command.add_option("--group-size", options.group_size, "int4 group size: 32 | 64 | 128 | 256")
+      ->capture_default_str()
+      ->check(CLI::IsMember({32, 64, 128, 256}));
 }
 
 }  // namespace lisa::cli

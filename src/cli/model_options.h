@@ -19,12 +19,14 @@ struct ModelOptions {
   std::string conv_type = "llava_v1";
   int64_t max_new_tokens = 512;
   bool no_cuda_graphs = false;
+  std::string quantize = "none";
+  int64_t group_size = 64;
 
   pipeline::EngineOptions engine_options() const;
 };
 
 // Adds --model, --vision-tower, --precision, --device, --max-new-tokens, --conv-type, --threads,
-// --no-cuda-graphs. --threads goes to runtime_options(), not to `options`.
+// --no-cuda-graphs, --quantize, --group-size. --threads goes to runtime_options(), not to `options`.
 void add_model_options(CLI::App& command, ModelOptions& options);
 
 // The process-wide settings the command line asked for (one subcommand runs per process); main

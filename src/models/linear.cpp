@@ -9,4 +9,26 @@ Linear Linear::bind(const WeightScope& scope, int64_t in_features, int64_t out_f
   return layer;
 }
 
+Linear Linear::quantize(const at::Tensor& weight, QuantMode mode, int64_t group_size) {
+  Linear layer;
+  if (mode == QuantMode::kNone)
+    layer.weight = weight;
+  else
+    layer.quantized =
+        std::make_shared<const QuantizedLinear>(quantize_weight(weight, mode, group_size), weight.device());
+  return layer;
+}
+
+at::Tensor Linear::operator()(const at::Tensor& x) const {
+  if (!quantized) return at::linear(x, weight, bias);
+  const at::Tensor y = (*quantized)(x);
+  return bias.defined() ? y + bias : y;
+}
+
+int64_t Linear::bytes() const {
+  int64_t total = quantized ? quantized->bytes() : weight.numel() * static_cast<int64_t>(weight.element_size());
+  if (bias.defined()) total += bias.numel() * static_cast<int64_t>(bias.element_size());
+  return total;
+}
+
 }  // namespace lisa::models

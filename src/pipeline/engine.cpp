@@ -1,5 +1,7 @@
 #include "lisa/pipeline/engine.h"
 
+#include <iostream>
+
 #include "lisa/config.h"
 #include "lisa/error.h"
 #include "lisa/io/checkpoint.h"
@@ -71,7 +73,8 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
   // A checkpoint saved without LISA's merge step may still hold the CLIP tower; the reference
   // replaces it with the one it loads from the vision_tower path, and so do we.
   binder.ignore_prefix("model.vision_tower.");
-  auto llama = models::LlamaModel::bind(binder, models::LlamaOptions::from_config(config));
+  auto llama = models::LlamaModel::bind(binder, models::LlamaOptions::from_config(config), options.quantization);
+  if (options.quantization.mode != models::QuantMode::kNone) std::cerr << llama.quantization_summary() << "\n";
   auto projector = models::MultimodalProjector::bind(binder, clip.hidden_size(), config.hidden_size);
   auto text_hidden_fcs = models::TextHiddenFcs::bind(binder, config.hidden_size, config.out_dim);
   auto sam = models::sam::Sam::load(binder);

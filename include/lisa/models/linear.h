@@ -1,20 +1,31 @@
 #pragma once
-// A fully connected layer as stored by torch.nn.Linear: weight [Out, In], optional bias [Out].
+// A fully connected layer as stored by torch.nn.Linear: weight [Out, In], optional bias [Out]; or,
+// for the LLaMA projections under --quantize, the same layer with a quantized weight
+// (quantized_linear.h). Callers use one interface either way.
 #include <ATen/ATen.h>
 
+#include <memory>
+
+#include "lisa/models/quantized_linear.h"
 #include "lisa/models/weights.h"
 
 namespace lisa::models {
 
 struct Linear {
-  at::Tensor weight;  // [Out, In]
+  at::Tensor weight;  // [Out, In]; undefined when `quantized` holds the weight
   at::Tensor bias;    // [Out] or undefined
+  std::shared_ptr<const QuantizedLinear> quantized;
 
   // Binds `<scope>weight` (and `<scope>bias` when `with_bias`) with the shapes above.
   static Linear bind(const WeightScope& scope, int64_t in_features, int64_t out_features, bool with_bias = true);
+  // A layer without bias computing with `weight` [Out, In] quantized to `mode` (kNone: `weight`
+  // itself) on the weight's device.
+  static Linear quantize(const at::Tensor& weight, QuantMode mode, int64_t group_size);
 
   // [..., In] -> [..., Out]
-  at::Tensor operator()(const at::Tensor& x) const { return at::linear(x, weight, bias); }
+  at::Tensor operator()(const at::Tensor& x) const;
+  // Bytes of the weight (quantized or not) and bias.
+  int64_t bytes() const;
 };
 
 }  // namespace lisa::models

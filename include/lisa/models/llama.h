@@ -5,10 +5,13 @@
 #include <ATen/ATen.h>
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "lisa/config.h"
 #include "lisa/models/kv_cache.h"
+#include "lisa/models/linear.h"
+#include "lisa/models/quantization.h"
 #include "lisa/models/rotary_embedding.h"
 #include "lisa/models/weights.h"
 
@@ -57,9 +60,15 @@ struct LlamaWeights {
 class LlamaModel {
  public:
   // `weights` must have the shapes `options` implies (LlamaWeights::bind checks them).
-  LlamaModel(const LlamaOptions& options, LlamaWeights weights);
-  static LlamaModel bind(WeightBinder& binder, const LlamaOptions& options) {
-    return LlamaModel(options, LlamaWeights::bind(binder, options));
+  // `quantization` applies to the projections of every layer (q/k/v, o, gate/up, down; the fused
+  // q/k/v and gate/up weights are quantized as one matrix, which gives the same numbers per row)
+  // and to lm_head, which is int8 in both int8 and int4 modes: its logits pick every token, it is
+  // 2% of LLaMA-7B's weights, and int4 would need its 32003 rows padded for the kernels. The
+  // embeddings and norms stay in the weights' dtype.
+  LlamaModel(const LlamaOptions& options, LlamaWeights weights, const QuantizationOptions& quantization = {});
+  static LlamaModel bind(WeightBinder& binder, const LlamaOptions& options,
+                         const QuantizationOptions& quantization = {}) {
+    return LlamaModel(options, LlamaWeights::bind(binder, options), quantization);
   }
 
   const LlamaOptions& options() const { return options_; }
@@ -84,16 +93,21 @@ class LlamaModel {
   // hidden [..., H] -> logits [..., V] in the model dtype (LLaVA does not upcast them).
   at::Tensor logits(const at::Tensor& hidden) const;
 
+  const QuantizationOptions& quantization() const { return quantization_; }
+  // One line saying which weights are quantized and how, which are kept, which were padded, and
+  // the bytes of the projections and lm_head against their size unquantized.
+  std::string quantization_summary() const;
+
  private:
   // A layer's projections concatenated once at construction, so that a step runs one matmul for
   // q, k and v and one for gate and up (fewer kernel launches per token; the same dot products).
   struct Layer {
     at::Tensor input_layernorm;           // [H]
-    at::Tensor qkv_proj;                  // [(heads + 2 kv) * D, H]: q_proj, k_proj, v_proj rows
-    at::Tensor o_proj;                    // [H, heads*D]
+    Linear qkv_proj;                      // [(heads + 2 kv) * D, H]: q_proj, k_proj, v_proj rows
+    Linear o_proj;                        // [H, heads*D]
     at::Tensor post_attention_layernorm;  // [H]
-    at::Tensor gate_up_proj;              // [2F, H]: gate_proj, up_proj rows
-    at::Tensor down_proj;                 // [H, F]
+    Linear gate_up_proj;                  // [2F, H]: gate_proj, up_proj rows
+    Linear down_proj;                     // [H, F]
   };
 
   // Where a pass's rows sit and what they attend to; worked out once per pass for all layers.
@@ -111,7 +125,9 @@ class LlamaModel {
   at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, const Pass& pass, KvCache& cache) const;
 
   LlamaOptions options_;
-  at::Tensor embed_tokens_, norm_, lm_head_;
+  QuantizationOptions quantization_;
+  at::Tensor embed_tokens_, norm_;
+  Linear lm_head_;
   std::vector<Layer> layers_;
   RotaryEmbedding rotary_;
 };

@@ -11,6 +11,8 @@
 
 #include "lisa/pipeline/answer.h"
 
+#include "lisa/models/quantization.h"
+
 namespace lisa::pipeline {
 
 enum class Precision { kFp32, kBf16, kFp16 };
@@ -32,6 +34,8 @@ struct EngineOptions {
   std::string conv_type = "llava_v1";
   // On CUDA, replay the decoding step as a recorded CUDA graph (where the build supports it).
   bool cuda_graphs = true;
+  // Weight-only quantization of the LLM's linear layers at load (models/quantization.h).
+  models::QuantizationOptions quantization;
 };
 
 // How the masks of an answer are produced. SAM's mask decoder and the post-processing to the image

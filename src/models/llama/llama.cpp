@@ -65,15 +65,22 @@ LlamaWeights LlamaWeights::bind(WeightBinder& binder, const LlamaOptions& option
   return weights;
 }
 
-LlamaModel::LlamaModel(const LlamaOptions& options, LlamaWeights weights)
+LlamaModel::LlamaModel(const LlamaOptions& options, LlamaWeights weights, const QuantizationOptions& quantization)
     : options_(options),
+      quantization_(quantization),
       embed_tokens_(std::move(weights.embed_tokens)),
-      norm_(std::move(weights.norm)),
-      lm_head_(std::move(weights.lm_head)) {
+      norm_(std::move(weights.norm)) {
   options_.validate();
+  if (quantization_.mode == QuantMode::kInt4) quantization_.validate();
+  const QuantMode mode = quantization_.mode;
+  const int64_t group = quantization_.group_size;
+  lm_head_ = Linear::quantize(weights.lm_head, mode == QuantMode::kNone ? mode : QuantMode::kInt8, group);
+  weights.lm_head = at::Tensor();
   for (LlamaLayerWeights& w : weights.layers) {
-    layers_.push_back(Layer{w.input_layernorm, at::cat({w.q_proj, w.k_proj, w.v_proj}), w.o_proj,
-                            w.post_attention_layernorm, at::cat({w.gate_proj, w.up_proj}), w.down_proj});
+    layers_.push_back(Layer{w.input_layernorm, Linear::quantize(at::cat({w.q_proj, w.k_proj, w.v_proj}), mode, group),
+                            Linear::quantize(w.o_proj, mode, group), w.post_attention_layernorm,
+                            Linear::quantize(at::cat({w.gate_proj, w.up_proj}), mode, group),
+                            Linear::quantize(w.down_proj, mode, group)});
     w = LlamaLayerWeights();  // frees the separate projections layer by layer while loading
   }
   rotary_ = RotaryEmbedding(options_.head_dim(), options_.max_position_embeddings, options_.rope_theta, device(),
@@ -91,7 +98,7 @@ at::Tensor LlamaModel::embed(const at::Tensor& ids) const {
   return at::embedding(embed_tokens_, ids.to(device(), at::kLong));
 }
 
-at::Tensor LlamaModel::logits(const at::Tensor& hidden) const { return at::linear(hidden, lm_head_); }
+at::Tensor LlamaModel::logits(const at::Tensor& hidden) const { return lm_head_(hidden); }
 
 at::Tensor LlamaModel::attention(const Layer& layer, int64_t index, const at::Tensor& x, const Pass& pass,
                                  KvCache& cache) const {
@@ -99,7 +106,7 @@ at::Tensor LlamaModel::attention(const Layer& layer, int64_t index, const at::Te
   const int64_t heads = options_.num_heads, kv_heads = options_.num_kv_heads;
   // [1, T, (heads + 2 kv) * D] -> [1, heads + 2 kv, T, D]; q and k heads rotated together.
   const at::Tensor qkv =
-      at::linear(x, layer.qkv_proj).view({1, length, heads + 2 * kv_heads, options_.head_dim()}).transpose(1, 2);
+      layer.qkv_proj(x).view({1, length, heads + 2 * kv_heads, options_.head_dim()}).transpose(1, 2);
   const at::Tensor qk = RotaryEmbedding::rotate(qkv.slice(1, 0, heads + kv_heads), pass.rotary);
   const at::Tensor k = qk.slice(1, heads), v = qkv.slice(1, heads + kv_heads);
   if (pass.positions)
@@ -109,7 +116,7 @@ at::Tensor LlamaModel::attention(const Layer& layer, int64_t index, const at::Te
   const at::Tensor context = at::scaled_dot_product_attention(
       qk.slice(1, 0, heads), cache.keys(index, pass.span), cache.values(index, pass.span), pass.mask, 0.0,
       pass.is_causal, std::nullopt, /*enable_gqa=*/kv_heads != heads);
-  return at::linear(context.transpose(1, 2).reshape({1, length, options_.hidden_size}), layer.o_proj);
+  return layer.o_proj(context.transpose(1, 2).reshape({1, length, options_.hidden_size}));
 }
 
 at::Tensor LlamaModel::run_layers(const at::Tensor& embeds, const Pass& pass, KvCache& cache) const {
@@ -120,8 +127,8 @@ at::Tensor LlamaModel::run_layers(const at::Tensor& embeds, const Pass& pass, Kv
     const Layer& layer = layers_[i];
     x = x + attention(layer, static_cast<int64_t>(i), rms_norm(x, layer.input_layernorm, eps), pass, cache);
     const at::Tensor h = rms_norm(x, layer.post_attention_layernorm, eps);
-    const at::Tensor gate_up = at::linear(h, layer.gate_up_proj);
-    x = x + at::linear(at::silu(gate_up.slice(-1, 0, F)) * gate_up.slice(-1, F), layer.down_proj);
+    const at::Tensor gate_up = layer.gate_up_proj(h);
+    x = x + layer.down_proj(at::silu(gate_up.slice(-1, 0, F)) * gate_up.slice(-1, F));
   }
   return rms_norm(x, norm_, eps);
 }

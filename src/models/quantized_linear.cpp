@@ -1,0 +1,123 @@
+#include "lisa/models/quantized_linear.h"
+
+#include <algorithm>
+
+#include "lisa/error.h"
+
+namespace lisa::models {
+
+namespace {
+
+// Output channels dequantized at a time by the dequantize path: a 64-row fp32 tile of a 4096-wide
+// weight is 1 MiB, so it is still in cache when the GEMM reads it.
+constexpr int64_t kTileRows = 64;
+
+int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+// torch's CPU int4 packing needs N % 16 == 0; tinygemm reads N in tiles of 8.
+int64_t int4_row_multiple(at::Device device) { return device.is_cuda() ? 8 : 16; }
+
+bool int4_kernel_exists(at::Device device) { return device.is_cpu() || device.is_cuda(); }
+
+// tinygemm packs 2, 4 or 8 k-tiles of 16 columns together; more is faster, Kp must divide by them.
+int64_t inner_k_tiles(int64_t padded_in_features) {
+  if (padded_in_features % (8 * 16) == 0) return 8;
+  if (padded_in_features % (4 * 16) == 0) return 4;
+  return 2;
+}
+
+}  // namespace
+
+QuantizedLinear::QuantizedLinear(const QuantizedWeight& weight, at::Device device, Path path)
+    : mode_(weight.mode),
+      device_(device),
+      path_(path),
+      out_features_(weight.out_features),
+      in_features_(weight.in_features),
+      padded_in_features_(weight.padded_in_features()),
+      group_size_(weight.group_size) {
+  LISA_INTERNAL_ASSERT(mode_ == QuantMode::kInt8 || mode_ == QuantMode::kInt4, "QuantizedLinear of mode ",
+                       to_string(mode_));
+  if (mode_ == QuantMode::kInt8) {
+    // Segfaults in torch 2.11's CPU kernel otherwise (found by trying widths 2..40).
+    kernel_available_ = in_features_ % 8 == 0;
+    weight_ = weight.to(device);
+  } else {
+    kernel_available_ = int4_kernel_exists(device);
+    if (kernel_available_ && path != Path::kDequantize) {
+      packed_rows_ = round_up(out_features_, int4_row_multiple(device));
+      const int64_t pad_rows = packed_rows_ - out_features_;
+      const at::Tensor scales = at::constant_pad_nd(weight.scales, {0, 0, 0, pad_rows});
+      const at::Tensor zeros = at::constant_pad_nd(weight.zeros, {0, 0, 0, pad_rows});
+      scale_and_zeros_ = at::stack({scales, zeros}, -1).transpose(0, 1).contiguous().to(device);
+      if (device.is_cuda()) {
+        const at::Tensor bytes = at::constant_pad_nd(weight.values, {0, 0, 0, pad_rows}).to(device).contiguous();
+        packed_ = at::_convert_weight_to_int4pack(bytes, inner_k_tiles(padded_in_features_));
+      } else {
+        const at::Tensor levels = at::constant_pad_nd(weight.int4_levels().cpu(), {0, 0, 0, pad_rows}, 8);
+        packed_ = at::_convert_weight_to_int4pack_for_cpu(levels.contiguous(), /*innerKTiles=*/2);
+      }
+    } else {
+      weight_ = weight.to(device);
+    }
+  }
+  LISA_INTERNAL_ASSERT(path != Path::kKernel || kernel_available_, "no ", to_string(mode_), " kernel on ", device.str(),
+                       " for a weight with ", in_features_, " input columns");
+}
+
+bool QuantizedLinear::uses_kernel(int64_t rows) const {
+  switch (path_) {
+    case Path::kKernel:
+      return true;
+    case Path::kDequantize:
+      return false;
+    case Path::kAuto:
+      break;
+  }
+  if (!kernel_available_) return false;
+  if (mode_ == QuantMode::kInt4) return true;  // only the packed copy is kept (see the header)
+  return device_.is_cpu() && rows < kCpuKernelMaxRows;
+}
+
+at::Tensor QuantizedLinear::operator()(const at::Tensor& x) const {
+  LISA_INTERNAL_ASSERT(x.dim() >= 1 && x.size(-1) == in_features_, "input of shape ", x.sizes(), " for a layer with ",
+                       in_features_, " input columns");
+  const at::Tensor x2d = x.reshape({-1, in_features_});
+  const at::Tensor y = uses_kernel(x2d.size(0)) ? kernel(x2d) : dequantized_matmul(x2d);
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+  shape.back() = out_features_;
+  return y.view(shape).to(x.scalar_type());
+}
+
+at::Tensor QuantizedLinear::kernel(const at::Tensor& x2d) const {
+  const at::Tensor xb = x2d.to(at::kBFloat16).contiguous();
+  if (mode_ == QuantMode::kInt8) return at::_weight_int8pack_mm(xb, weight_.values, weight_.scales);
+  const at::Tensor padded =
+      padded_in_features_ == in_features_ ? xb : at::constant_pad_nd(xb, {0, padded_in_features_ - in_features_});
+  const at::Tensor y = device_.is_cuda()
+                           ? at::_weight_int4pack_mm(padded, packed_, group_size_, scale_and_zeros_)
+                           : at::_weight_int4pack_mm_for_cpu(padded, packed_, group_size_, scale_and_zeros_);
+  return packed_rows_ == out_features_ ? y : y.slice(1, 0, out_features_).contiguous();
+}
+
+at::Tensor QuantizedLinear::dequantized_matmul(const at::Tensor& x2d) const {
+  LISA_INTERNAL_ASSERT(weight_.values.defined(), "the dequantize path of a layer that kept only its packed weight");
+  const at::ScalarType gemm_dtype = device_.is_cpu() ? at::kFloat : at::kBFloat16;
+  const at::Tensor xg = x2d.to(gemm_dtype);
+  at::Tensor out = at::empty({xg.size(0), out_features_}, xg.options());
+  for (int64_t begin = 0; begin < out_features_; begin += kTileRows) {
+    const int64_t end = std::min(out_features_, begin + kTileRows);
+    at::Tensor columns = out.slice(1, begin, end);
+    at::mm_out(columns, xg, weight_.dequantize_rows(begin, end, gemm_dtype).t());
+  }
+  return out;
+}
+
+int64_t QuantizedLinear::bytes() const {
+  int64_t total = weight_.values.defined() ? weight_.bytes() : 0;
+  for (const at::Tensor* t : {&packed_, &scale_and_zeros_})
+    if (t->defined()) total += t->numel() * static_cast<int64_t>(t->element_size());
+  return total;
+}
+
+}  // namespace lisa::models
