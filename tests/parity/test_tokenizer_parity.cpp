@@ -70,8 +70,9 @@ TEST(TokenizerParity, Decode) {
   for (const auto& c : cases.at("decode")) {
     const std::string decoded = tok.decode(c.at("ids").get<Ids>());
     EXPECT_EQ(decoded, c.at("text").get<std::string>()) << c.at("ids");
-    if (c.contains("display_text"))
+    if (c.contains("display_text")) {
       EXPECT_EQ(lisa::tokenizer::display_text(decoded), c.at("display_text").get<std::string>()) << c.at("ids");
+    }
   }
 }
 
@@ -80,7 +81,9 @@ TEST(TokenizerParity, SegTokenAndVocabulary) {
   const auto& tok = lisa_test::golden_tokenizer();
   const auto cases = tokenizer_cases();
   EXPECT_EQ(tok.seg_token_id(), cases.at("seg_token_id").get<int64_t>());
-  if (cases.contains("vocab_size")) EXPECT_EQ(tok.size(), cases.at("vocab_size").get<int64_t>());
+  if (cases.contains("vocab_size")) {
+    EXPECT_EQ(tok.size(), cases.at("vocab_size").get<int64_t>());
+  }
 }
 
 TEST(TokenizerParity, ChatPromptsAndInputIds) {

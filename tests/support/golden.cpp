@@ -138,7 +138,7 @@ fs::path GoldenCase::image_path() const { return golden_root() / meta.at("image"
 
 std::vector<fs::path> GoldenCase::mask_paths() const {
   std::vector<fs::path> paths;
-  for (const auto& name : meta.at("masks")) paths.push_back(dir / name.get<std::string>());
+  for (const auto& mask : meta.at("masks")) paths.push_back(dir / mask.get<std::string>());
   return paths;
 }
 
