@@ -117,7 +117,7 @@ std::string record_item(ItemWriter& writer, const SegmentItem& item, const fs::p
 }  // namespace
 
 SegmentPlan plan_segment(std::vector<SegmentItem> items, const SegmentOptions& options) {
-  SegmentPlan plan{OutputLock::acquire(options.out_dir, kSegmentLock)};
+  SegmentPlan plan{OutputLock::acquire(options.out_dir, kSegmentLock), {}, 0, 0, {}};
   const fs::path results = options.out_dir / kSegmentResults;
   // Also cuts off a partial line an earlier killed run may have left.
   const std::vector<std::string> lines = render::read_complete_lines(results);

@@ -92,8 +92,9 @@ TEST(ChatCommand, AnswersEveryGoldenCaseLikeTheReference) {
       // JPEG blurs the 0 / 100 edge by a few grey levels at most; thresholding halfway recovers it.
       EXPECT_GE(iou(read_chat_mask(out / name), read_mask(masks[m])), 0.99) << name;
     }
-    if (masks.empty())
+    if (masks.empty()) {
       EXPECT_NE(run.output.find("(no [SEG] in this answer"), std::string::npos) << "no notice for an answer without [SEG]";
+    }
   }
 }
 

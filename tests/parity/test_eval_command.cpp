@@ -137,7 +137,9 @@ TEST(EvalCommand, GenerateModeReportsItsAnswersConsistentlyAndRepeatably) {
     SCOPED_TRACE(r.image);
     no_seg += r.n_seg == 0;
     short_queries += !r.is_sentence;
-    if (r.n_seg == 0) EXPECT_EQ(r.intersection, 0);  // no [SEG]: an empty prediction
+    if (r.n_seg == 0) {
+      EXPECT_EQ(r.intersection, 0);  // no [SEG]: an empty prediction
+    }
   }
   EXPECT_EQ(report.at("no_seg"), no_seg);
   EXPECT_EQ(report.at("split").at("short").at("n_images"), short_queries);

@@ -38,7 +38,6 @@ class SegmentFullDisk : public ::testing::Test {
     options.model = lisa::testing::golden_lisa_bin_dir();
     options.vision_tower = lisa::testing::golden_clip_dir().string();
     options.device = "cpu";
-    options.threads = 1;
     engine_ = lisa::pipeline::Engine::load(options);
   }
   static void TearDownTestSuite() { engine_.reset(); }

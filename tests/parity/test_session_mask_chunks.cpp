@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "lisa/image/read_image.h"
+#include "lisa/pipeline/context.h"
 #include "lisa/pipeline/engine.h"
 #include "lisa/pipeline/session.h"
 #include "support/golden.h"
@@ -22,7 +23,6 @@ class SessionMaskChunks : public ::testing::Test {
     options.vision_tower = lisa::testing::golden_clip_dir().string();
     options.device = "cpu";
     options.precision = pipeline::Precision::kFp32;
-    options.threads = 1;
     engine_ = pipeline::Engine::load(options);
   }
   static void TearDownTestSuite() { engine_.reset(); }
@@ -42,7 +42,8 @@ TEST_F(SessionMaskChunks, ChunkedMasksEqualTheWholeBatchAndNeverExceedTheChunk) 
   const auto golden = GoldenCase::load(lisa::testing::golden_root() / "chat" / "astronaut_wide");
   const std::string prompt = many_segs_prompt(golden);
 
-  auto session = engine_->open(lisa::image::read_image(golden.image_path()));
+  pipeline::Context context(*engine_);
+  auto session = context.open(lisa::image::read_image(golden.image_path()));
   pipeline::MaskOptions all_at_once;
   all_at_once.chunk_size = kSegs;  // one batch, as the reference decodes them
   const auto whole = session.teacher_forced(prompt, all_at_once);
@@ -87,7 +88,8 @@ TEST_F(SessionMaskChunks, AskHandsItsMasksToTheCallbackToo) {
   const auto golden = GoldenCase::load(lisa::testing::golden_root() / "chat" / "rocket_tall");
   const auto expected_count = golden.meta.at("seg_count").get<int64_t>();
   ASSERT_GT(expected_count, 2);
-  auto session = engine_->open(lisa::image::read_image(golden.image_path()));
+  pipeline::Context context(*engine_);
+  auto session = context.open(lisa::image::read_image(golden.image_path()));
   pipeline::AskOptions options;
   options.max_new_tokens = golden.meta.at("max_new_tokens").get<int64_t>();
   options.masks.chunk_size = 3;
