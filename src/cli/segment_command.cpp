@@ -84,13 +84,19 @@ Action add_segment_command(CLI::App& app) {
     options.stop_requested = [] { return StopSignals::received() != 0; };
     const StopSignals signals;
     // Before the model loads: a busy or unusable --out fails at once.
-    const auto plan = workflow::plan_segment(std::move(items), options);
+    auto plan = workflow::plan_segment(std::move(items), options);
     report_plan(plan);
 
     workflow::SegmentProgress summary;
     summary.skipped = plan.already_done;
     if (!plan.items.empty()) {
-      const auto engine = pipeline::Engine::load(args->model.engine_options());
+      std::unique_ptr<pipeline::Engine> engine;
+      try {
+        engine = pipeline::Engine::load(args->model.engine_options());
+      } catch (...) {
+        plan.lock.remove_if_unused();  // a model that cannot load: nothing written
+        throw;
+      }
       std::unique_ptr<Progress> progress;
       summary = workflow::run_segment(
           *engine, plan, options,

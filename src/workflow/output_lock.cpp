@@ -33,6 +33,7 @@ OutputLock OutputLock::acquire(const fs::path& dir, const std::string& lock_name
   std::error_code error;
   LISA_CHECK(!fs::exists(dir, error) || fs::is_directory(dir, error), dir.string(),
              ": the output folder is a file (give --out a folder, new or existing)");
+  const bool created_dir = !fs::exists(dir, error);
   fs::create_directories(dir, error);
   LISA_CHECK(!error, "cannot create the output folder ", dir.string(), ": ", error.message());
   const fs::path lock_file = dir / lock_name;
@@ -52,14 +53,26 @@ OutputLock OutputLock::acquire(const fs::path& dir, const std::string& lock_name
     ::close(fd);
     throw Error(detail::concat("cannot write ", lock_file.string(), ": ", std::strerror(cause)));
   }
-  return OutputLock(dir, lock_file, fd);
+  return OutputLock(dir, lock_file, fd, created_dir);
 }
 
-OutputLock::OutputLock(fs::path dir, fs::path lock_file, int fd)
-    : dir_(std::move(dir)), lock_file_(std::move(lock_file)), fd_(fd) {}
+OutputLock::OutputLock(fs::path dir, fs::path lock_file, int fd, bool created_dir)
+    : dir_(std::move(dir)), lock_file_(std::move(lock_file)), fd_(fd), created_dir_(created_dir) {}
 
 OutputLock::OutputLock(OutputLock&& other) noexcept
-    : dir_(std::move(other.dir_)), lock_file_(std::move(other.lock_file_)), fd_(std::exchange(other.fd_, -1)) {}
+    : dir_(std::move(other.dir_)),
+      lock_file_(std::move(other.lock_file_)),
+      fd_(std::exchange(other.fd_, -1)),
+      created_dir_(std::exchange(other.created_dir_, false)) {}
+
+void OutputLock::remove_if_unused() {
+  if (!created_dir_ || fd_ < 0) return;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(dir_, error))
+    if (entry.path().filename() != lock_file_.filename()) return;
+  fs::remove(lock_file_, error);
+  fs::remove(dir_, error);  // fails, harmlessly, if something appeared meanwhile
+}
 
 OutputLock& OutputLock::operator=(OutputLock&& other) noexcept {
   if (this != &other) {
@@ -67,6 +80,7 @@ OutputLock& OutputLock::operator=(OutputLock&& other) noexcept {
     dir_ = std::move(other.dir_);
     lock_file_ = std::move(other.lock_file_);
     fd_ = std::exchange(other.fd_, -1);
+    created_dir_ = std::exchange(other.created_dir_, false);
   }
   return *this;
 }

@@ -119,7 +119,9 @@ TEST_F(SegmentFullDisk, EveryItemIsWhollyRecordedOrLeavesNothing) {
         ++errors;
         EXPECT_NE(line.at("error").get<std::string>().find("No space left on device"), std::string::npos) << line;
       }
-      if (failures > 0) EXPECT_EQ(errors, 1u);
+      if (failures > 0) {
+        EXPECT_EQ(errors, 1u);
+      }
       lisa::testing::expect_all_files_accounted_for(out, context);
 
       workflow::SegmentProgress resumed;

@@ -21,14 +21,19 @@ class OutputLock {
   OutputLock& operator=(const OutputLock&) = delete;
   ~OutputLock();
 
+  // When acquire() created the folder and it holds nothing but the lock file, removes both: a run
+  // that fails before doing anything (a model that cannot load) leaves nothing behind.
+  void remove_if_unused();
+
   const std::filesystem::path& dir() const { return dir_; }
   const std::filesystem::path& lock_file() const { return lock_file_; }
 
  private:
-  OutputLock(std::filesystem::path dir, std::filesystem::path lock_file, int fd);
+  OutputLock(std::filesystem::path dir, std::filesystem::path lock_file, int fd, bool created_dir);
   std::filesystem::path dir_;
   std::filesystem::path lock_file_;
   int fd_ = -1;
+  bool created_dir_ = false;
 };
 
 }  // namespace lisa::workflow
