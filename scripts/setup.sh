@@ -33,7 +33,7 @@ step_done() { say "$1 ($((SECONDS - STEP_START)) s)"; STEP_START=$SECONDS; }
 # 250 packages (VTK, GDAL, Qt...). No recommended packages either: none is needed to build.
 APT_PACKAGES=(build-essential cmake ninja-build ccache python3-venv
               libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-              libsentencepiece-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev)
+              libsentencepiece-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libssl-dev)
 if [[ $USE_APT == 1 ]] && command -v apt-get >/dev/null; then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do

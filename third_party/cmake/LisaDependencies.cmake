@@ -44,6 +44,8 @@ else()
 endif()
 message(STATUS "sentencepiece: ${SENTENCEPIECE_LIBRARY}")
 
+# OpenSSL's libcrypto, for SHA-256 (include/lisa/io/sha256.h).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(Threads REQUIRED)
 
 add_library(lisa_deps INTERFACE)
@@ -57,7 +59,7 @@ target_include_directories(lisa_deps SYSTEM INTERFACE ${SENTENCEPIECE_INCLUDE_DI
 target_link_libraries(lisa_deps INTERFACE
   "-Wl,--push-state,--no-as-needed" stdc++ "-Wl,--pop-state"
   ${SENTENCEPIECE_LIBRARY} "-Wl,--exclude-libs,libsentencepiece.a"
-  ${TORCH_LIBRARIES} ${OpenCV_LIBS} nlohmann_json::nlohmann_json Threads::Threads)
+  ${TORCH_LIBRARIES} ${OpenCV_LIBS} nlohmann_json::nlohmann_json OpenSSL::Crypto Threads::Threads)
 target_compile_options(lisa_deps INTERFACE ${TORCH_CXX_FLAGS})
 if(LISA_WITH_CUDA)
   target_compile_definitions(lisa_deps INTERFACE LISA_WITH_CUDA=1)

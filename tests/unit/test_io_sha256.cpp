@@ -1,0 +1,24 @@
+#include "lisa/io/sha256.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace {
+
+// Test vectors of FIPS 180-2 (appendix B) and the empty message.
+TEST(Sha256, KnownVectors) {
+  EXPECT_EQ(lisa::io::sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(lisa::io::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(lisa::io::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST(Sha256, PiecesHashLikeTheWhole) {
+  const std::string whole(1'000'000, 'a');
+  lisa::io::Sha256 hasher;
+  for (size_t i = 0; i < whole.size(); i += 4096) hasher.update(std::string_view(whole).substr(i, 4096));
+  EXPECT_EQ(hasher.hex_digest(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+}  // namespace
