@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -112,16 +113,32 @@ void add_clip_config(CheckpointSummary& summary, const nlohmann::json& json, con
                     {"layer_norm_eps", number(c.layer_norm_eps)}};
 }
 
+// What config.json's "quantization" says, shown as written: the engine checks it at load
+// (models/quantized_checkpoint.h), the summary reports even a checkpoint that would not load.
+std::string quantization_text(const nlohmann::json& json) {
+  const auto entry = json.find("quantization");
+  if (entry == json.end() || entry->is_null()) return "none";
+  if (!entry->is_object()) return entry->dump();
+  std::string text = entry->contains("mode") ? entry->at("mode").dump() : "(no mode)";
+  text.erase(std::remove(text.begin(), text.end(), '"'), text.end());
+  if (entry->contains("group_size")) text += ", group size " + entry->at("group_size").dump();
+  if (entry->contains("lm_head")) text += ", lm_head " + entry->at("lm_head").dump();
+  text.erase(std::remove(text.begin(), text.end(), '"'), text.end());
+  return text;
+}
+
 void add_config(CheckpointSummary& summary, const std::filesystem::path& dir) {
   const auto file = dir / "config.json";
   if (!std::filesystem::exists(file)) return;
   try {
     const auto json = read_json_file(file);
     const auto model_type = json.is_object() ? json.value("model_type", std::string()) : std::string();
-    if (json.is_object() && (json.contains("vision_config") || starts_with(model_type, "clip")))
+    if (json.is_object() && (json.contains("vision_config") || starts_with(model_type, "clip"))) {
       add_clip_config(summary, json, file.string());
-    else
+    } else {
       add_lisa_config(summary, json, file.string());
+      summary.quantization = quantization_text(json);
+    }
   } catch (const Error& e) {
     summary.config_kind.clear();
     summary.config.clear();
@@ -137,11 +154,11 @@ std::string grouped(int64_t value) {
 
 void render_groups(std::ostringstream& out, const char* title, const std::vector<TensorGroup>& groups) {
   char line[128];
-  std::snprintf(line, sizeof line, "%-24s %8s %18s\n", title, "tensors", "parameters");
+  std::snprintf(line, sizeof line, "%-24s %8s %18s %18s\n", title, "tensors", "parameters", "bytes");
   out << line;
   for (const auto& g : groups) {
-    std::snprintf(line, sizeof line, "  %-22s %8s %18s\n", g.name.c_str(), grouped(g.tensors).c_str(),
-                  grouped(g.parameters).c_str());
+    std::snprintf(line, sizeof line, "  %-22s %8s %18s %18s\n", g.name.c_str(), grouped(g.tensors).c_str(),
+                  grouped(g.parameters).c_str(), grouped(g.bytes).c_str());
     out << line;
   }
 }
@@ -162,6 +179,7 @@ CheckpointSummary summarize_checkpoint(const Checkpoint& checkpoint, const std::
     for (TensorGroup* group : {&components[component_of(name)], &dtypes[dtype_name(info.dtype)]}) {
       group->tensors += 1;
       group->parameters += numel;
+      group->bytes += numel * static_cast<int64_t>(c10::elementSize(info.dtype));
     }
     summary.tensors += 1;
     summary.parameters += numel;
@@ -209,7 +227,8 @@ std::string render_summary(const CheckpointSummary& s) {
   out << "format         " << s.format << "\n"
       << "tensors        " << grouped(s.tensors) << "\n"
       << "parameters     " << grouped(s.parameters) << "\n"
-      << "detected size  " << s.detected_size << "\n\n";
+      << "detected size  " << s.detected_size << "\n"
+      << "quantization   " << s.quantization << "\n\n";
   render_groups(out, "component", s.components);
   out << "\n";
   render_groups(out, "storage dtype", s.dtypes);
@@ -236,7 +255,8 @@ std::string render_summary(const CheckpointSummary& s) {
 nlohmann::json summary_to_json(const CheckpointSummary& s) {
   auto groups = [](const std::vector<TensorGroup>& list) {
     auto array = nlohmann::json::array();
-    for (const auto& g : list) array.push_back({{"name", g.name}, {"tensors", g.tensors}, {"parameters", g.parameters}});
+    for (const auto& g : list)
+      array.push_back({{"name", g.name}, {"tensors", g.tensors}, {"parameters", g.parameters}, {"bytes", g.bytes}});
     return array;
   };
   nlohmann::json config = nlohmann::json::object();
@@ -249,6 +269,7 @@ nlohmann::json summary_to_json(const CheckpointSummary& s) {
           {"components", groups(s.components)},
           {"dtypes", groups(s.dtypes)},
           {"detected_size", s.detected_size},
+          {"quantization", s.quantization},
           {"config", {{"kind", s.config_kind}, {"fields", config}, {"error", s.config_error}}},
           {"added_tokens", tokens}};
 }

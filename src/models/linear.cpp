@@ -14,8 +14,13 @@ Linear Linear::quantize(const at::Tensor& weight, QuantMode mode, int64_t group_
   if (mode == QuantMode::kNone)
     layer.weight = weight;
   else
-    layer.quantized =
-        std::make_shared<const QuantizedLinear>(quantize_weight(weight, mode, group_size), weight.device());
+    layer = from_quantized(quantize_weight(weight, mode, group_size), weight.device());
+  return layer;
+}
+
+Linear Linear::from_quantized(const QuantizedWeight& weight, at::Device device) {
+  Linear layer;
+  layer.quantized = std::make_shared<const QuantizedLinear>(weight, device);
   return layer;
 }
 

@@ -113,6 +113,26 @@ QuantizedWeight QuantizedWeight::to(at::Device device) const {
   return moved;
 }
 
+QuantizedWeight concat_rows(const std::vector<const QuantizedWeight*>& weights) {
+  LISA_INTERNAL_ASSERT(!weights.empty(), "concat_rows of no weights");
+  QuantizedWeight stacked = *weights.front();
+  std::vector<at::Tensor> values, scales, zeros;
+  stacked.out_features = 0;
+  for (const QuantizedWeight* w : weights) {
+    LISA_INTERNAL_ASSERT(w->mode == stacked.mode && w->in_features == stacked.in_features &&
+                             w->group_size == stacked.group_size,
+                         "concat_rows of weights quantized differently");
+    stacked.out_features += w->out_features;
+    values.push_back(w->values);
+    scales.push_back(w->scales);
+    if (w->zeros.defined()) zeros.push_back(w->zeros);
+  }
+  stacked.values = at::cat(values);
+  stacked.scales = at::cat(scales);
+  if (!zeros.empty()) stacked.zeros = at::cat(zeros);
+  return stacked;
+}
+
 QuantizedWeight quantize_weight(const at::Tensor& weight, QuantMode mode, int64_t group_size) {
   LISA_INTERNAL_ASSERT(weight.dim() == 2 && weight.is_floating_point(), "quantize a weight of shape ", weight.sizes(),
                        " and dtype ", weight.scalar_type());

@@ -7,6 +7,7 @@
 #include "lisa/io/checkpoint.h"
 #include "lisa/io/hf_cache.h"
 #include "lisa/io/json_file.h"
+#include "lisa/models/quantized_checkpoint.h"
 #include "lisa/models/weights.h"
 #include "lisa/tokenizer/conversation.h"
 #include "lisa/tokenizer/tokenizer.h"
@@ -73,8 +74,12 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
   // A checkpoint saved without LISA's merge step may still hold the CLIP tower; the reference
   // replaces it with the one it loads from the vision_tower path, and so do we.
   binder.ignore_prefix("model.vision_tower.");
-  auto llama = models::LlamaModel::bind(binder, models::LlamaOptions::from_config(config), options.quantization);
-  if (options.quantization.mode != models::QuantMode::kNone) std::cerr << llama.quantization_summary() << "\n";
+  // A checkpoint written by `lisa quantize` is used in its stored mode (quantized_checkpoint.h).
+  const auto config_path = engine->model_dir_ / "config.json";
+  const auto stored = models::stored_quantization(io::read_json_file(config_path), config_path.string());
+  const auto quantization = models::effective_quantization(options.quantization, stored, engine->model_dir_.string());
+  auto llama = models::LlamaModel::bind(binder, models::LlamaOptions::from_config(config), quantization, stored);
+  if (quantization.mode != models::QuantMode::kNone) std::cerr << llama.quantization_summary() << "\n";
   auto projector = models::MultimodalProjector::bind(binder, clip.hidden_size(), config.hidden_size);
   auto text_hidden_fcs = models::TextHiddenFcs::bind(binder, config.hidden_size, config.out_dim);
   auto sam = models::sam::Sam::load(binder);

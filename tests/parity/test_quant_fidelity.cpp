@@ -125,6 +125,6 @@ TEST_P(QuantFidelity, SegEmbeddingsAndMasksStayCloseToBf16) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, QuantFidelity, ::testing::Values(models::QuantMode::kInt8, models::QuantMode::kInt4),
-                         [](const ::testing::TestParamInfo<models::QuantMode>& info) { return to_string(info.param); });
+                         [](const ::testing::TestParamInfo<models::QuantMode>& mode) { return to_string(mode.param); });
 
 }  // namespace

@@ -19,7 +19,8 @@ namespace lisa::io {
 struct TensorGroup {
   std::string name;
   int64_t tensors = 0;
-  int64_t parameters = 0;
+  int64_t parameters = 0;  // stored elements (an int4 byte holds two weights)
+  int64_t bytes = 0;       // as stored
 };
 
 struct CheckpointSummary {
@@ -29,6 +30,9 @@ struct CheckpointSummary {
   std::vector<TensorGroup> components;  // LLM, mm_projector, ..., other: those present, in that order
   std::vector<TensorGroup> dtypes;      // by storage dtype name
   std::string detected_size;            // "7B", "13B", "other (H=..., L=...)" or "n/a (...)"
+  // config.json's "quantization" of a checkpoint written by `lisa quantize`, e.g. "int4, group size
+  // 64, lm_head int8"; "none" when there is none.
+  std::string quantization = "none";
   std::string config_kind;              // "LISA", "CLIP vision", or "" when there is no config.json
   std::vector<std::pair<std::string, std::string>> config;  // displayed fields, in order
   std::string config_error;             // why config.json could not be read, else ""

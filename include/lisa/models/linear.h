@@ -21,6 +21,8 @@ struct Linear {
   // A layer without bias computing with `weight` [Out, In] quantized to `mode` (kNone: `weight`
   // itself) on the weight's device.
   static Linear quantize(const at::Tensor& weight, QuantMode mode, int64_t group_size);
+  // A layer without bias computing with an already quantized weight on `device`.
+  static Linear from_quantized(const QuantizedWeight& weight, at::Device device);
 
   // [..., In] -> [..., Out]
   at::Tensor operator()(const at::Tensor& x) const;

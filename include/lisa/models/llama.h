@@ -46,15 +46,27 @@ struct LlamaLayerWeights {
   at::Tensor down_proj;                 // [H, F]
 };
 
+// A layer's projections as a checkpoint of `lisa quantize` stores them (quantized_checkpoint.h).
+struct QuantizedLlamaLayerWeights {
+  QuantizedWeight q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj;
+};
+
 struct LlamaWeights {
   at::Tensor embed_tokens;  // [V, H]
+  // The projections of LlamaLayerWeights are undefined when the checkpoint stores them quantized.
   std::vector<LlamaLayerWeights> layers;
   at::Tensor norm;     // [H]
-  at::Tensor lm_head;  // [V, H]
+  at::Tensor lm_head;  // [V, H]; undefined when stored quantized
 
-  // Binds model.embed_tokens, model.layers.i.*, model.norm and lm_head; declares the per-layer
+  // A checkpoint written by `lisa quantize`: its mode, and the projections and lm_head as stored.
+  QuantizationOptions stored_quantization;
+  std::vector<QuantizedLlamaLayerWeights> quantized_layers;
+  QuantizedWeight quantized_lm_head;
+
+  // Binds model.embed_tokens, model.layers.i.*, model.norm and lm_head (in their stored form when
+  // `stored` is a quantization: see quantized_checkpoint.h); declares the per-layer
   // `rotary_emb.inv_freq` buffers ignored (the tables are recomputed, as the reference does).
-  static LlamaWeights bind(WeightBinder& binder, const LlamaOptions& options);
+  static LlamaWeights bind(WeightBinder& binder, const LlamaOptions& options, const QuantizationOptions& stored = {});
 };
 
 class LlamaModel {
@@ -65,10 +77,12 @@ class LlamaModel {
   // and to lm_head, which is int8 in both int8 and int4 modes: its logits pick every token, it is
   // 2% of LLaMA-7B's weights, and int4 would need its 32003 rows padded for the kernels. The
   // embeddings and norms stay in the weights' dtype.
+  // Weights stored quantized (weights.stored_quantization) are used as they are: `quantization` must
+  // then be kNone or the same mode and group size (lisa::Error otherwise: they cannot be re-quantized).
   LlamaModel(const LlamaOptions& options, LlamaWeights weights, const QuantizationOptions& quantization = {});
-  static LlamaModel bind(WeightBinder& binder, const LlamaOptions& options,
-                         const QuantizationOptions& quantization = {}) {
-    return LlamaModel(options, LlamaWeights::bind(binder, options), quantization);
+  static LlamaModel bind(WeightBinder& binder, const LlamaOptions& options, const QuantizationOptions& quantization = {},
+                         const QuantizationOptions& stored = {}) {
+    return LlamaModel(options, LlamaWeights::bind(binder, options, stored), quantization);
   }
 
   const LlamaOptions& options() const { return options_; }

@@ -24,6 +24,7 @@
 #include <ATen/ATen.h>
 
 #include <string>
+#include <vector>
 
 namespace lisa::models {
 
@@ -62,6 +63,11 @@ struct QuantizedWeight {
   int64_t bytes() const;
   QuantizedWeight to(at::Device device) const;
 };
+
+// The weights stacked along their output channels, as one layer (the fused q/k/v and gate/up
+// projections): every row's numbers are its own, so stacking quantized rows is the same as quantizing
+// the stacked float rows. All must share mode, K and group size.
+QuantizedWeight concat_rows(const std::vector<const QuantizedWeight*>& weights);
 
 // Quantizes a floating-point weight [N, K] (any float dtype, any device; computed in fp32 on its
 // device). `group_size` is read for int4 only. mode must not be kNone.

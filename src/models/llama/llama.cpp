@@ -3,6 +3,7 @@
 #include <string>
 
 #include "lisa/error.h"
+#include "lisa/models/quantized_checkpoint.h"
 #include "lisa/models/rms_norm.h"
 
 namespace lisa::models {
@@ -38,50 +39,80 @@ LlamaOptions LlamaOptions::from_config(const LisaConfig& config) {
   return options;
 }
 
-LlamaWeights LlamaWeights::bind(WeightBinder& binder, const LlamaOptions& options) {
+LlamaWeights LlamaWeights::bind(WeightBinder& binder, const LlamaOptions& options, const QuantizationOptions& stored) {
   options.validate();
   const int64_t H = options.hidden_size, F = options.intermediate_size, V = options.vocab_size;
   const int64_t q_rows = options.num_heads * options.head_dim(), kv_rows = options.num_kv_heads * options.head_dim();
+  const bool quantized = stored.mode != QuantMode::kNone;
   WeightScope model(binder, "model.");
   LlamaWeights weights;
+  weights.stored_quantization = stored;
   weights.embed_tokens = model.bind("embed_tokens.weight", {V, H});
   for (int64_t i = 0; i < options.num_layers; ++i) {
     const WeightScope layer = model.sub("layers." + std::to_string(i));
     LlamaLayerWeights w;
     w.input_layernorm = layer.bind("input_layernorm.weight", {H});
-    w.q_proj = layer.bind("self_attn.q_proj.weight", {q_rows, H});
-    w.k_proj = layer.bind("self_attn.k_proj.weight", {kv_rows, H});
-    w.v_proj = layer.bind("self_attn.v_proj.weight", {kv_rows, H});
-    w.o_proj = layer.bind("self_attn.o_proj.weight", {H, q_rows});
     w.post_attention_layernorm = layer.bind("post_attention_layernorm.weight", {H});
-    w.gate_proj = layer.bind("mlp.gate_proj.weight", {F, H});
-    w.up_proj = layer.bind("mlp.up_proj.weight", {F, H});
-    w.down_proj = layer.bind("mlp.down_proj.weight", {H, F});
+    if (quantized) {
+      auto projection = [&](const char* name, int64_t rows, int64_t columns) {
+        return bind_quantized(layer.sub(name), rows, columns, stored.mode, stored.group_size);
+      };
+      weights.quantized_layers.push_back({projection("self_attn.q_proj", q_rows, H),
+                                          projection("self_attn.k_proj", kv_rows, H),
+                                          projection("self_attn.v_proj", kv_rows, H),
+                                          projection("self_attn.o_proj", H, q_rows), projection("mlp.gate_proj", F, H),
+                                          projection("mlp.up_proj", F, H), projection("mlp.down_proj", H, F)});
+    } else {
+      w.q_proj = layer.bind("self_attn.q_proj.weight", {q_rows, H});
+      w.k_proj = layer.bind("self_attn.k_proj.weight", {kv_rows, H});
+      w.v_proj = layer.bind("self_attn.v_proj.weight", {kv_rows, H});
+      w.o_proj = layer.bind("self_attn.o_proj.weight", {H, q_rows});
+      w.gate_proj = layer.bind("mlp.gate_proj.weight", {F, H});
+      w.up_proj = layer.bind("mlp.up_proj.weight", {F, H});
+      w.down_proj = layer.bind("mlp.down_proj.weight", {H, F});
+    }
     weights.layers.push_back(std::move(w));
   }
   weights.norm = model.bind("norm.weight", {H});
-  weights.lm_head = binder.bind("lm_head.weight", {V, H});
+  if (quantized)
+    weights.quantized_lm_head = bind_quantized(WeightScope(binder, "lm_head."), V, H, QuantMode::kInt8, 0);
+  else
+    weights.lm_head = binder.bind("lm_head.weight", {V, H});
   binder.ignore_suffix(".self_attn.rotary_emb.inv_freq");
   return weights;
 }
 
 LlamaModel::LlamaModel(const LlamaOptions& options, LlamaWeights weights, const QuantizationOptions& quantization)
     : options_(options),
-      quantization_(quantization),
+      quantization_(effective_quantization(quantization, weights.stored_quantization, "the LLaMA weights")),
       embed_tokens_(std::move(weights.embed_tokens)),
       norm_(std::move(weights.norm)) {
   options_.validate();
   if (quantization_.mode == QuantMode::kInt4) quantization_.validate();
   const QuantMode mode = quantization_.mode;
   const int64_t group = quantization_.group_size;
-  lm_head_ = Linear::quantize(weights.lm_head, mode == QuantMode::kNone ? mode : QuantMode::kInt8, group);
-  weights.lm_head = at::Tensor();
-  for (LlamaLayerWeights& w : weights.layers) {
-    layers_.push_back(Layer{w.input_layernorm, Linear::quantize(at::cat({w.q_proj, w.k_proj, w.v_proj}), mode, group),
-                            Linear::quantize(w.o_proj, mode, group), w.post_attention_layernorm,
-                            Linear::quantize(at::cat({w.gate_proj, w.up_proj}), mode, group),
-                            Linear::quantize(w.down_proj, mode, group)});
-    w = LlamaLayerWeights();  // frees the separate projections layer by layer while loading
+  const at::Device on = embed_tokens_.device();
+  if (weights.stored_quantization.mode != QuantMode::kNone) {
+    lm_head_ = Linear::from_quantized(weights.quantized_lm_head, on);
+    for (size_t i = 0; i < weights.layers.size(); ++i) {
+      const LlamaLayerWeights& w = weights.layers[i];
+      const QuantizedLlamaLayerWeights& q = weights.quantized_layers.at(i);
+      layers_.push_back(Layer{w.input_layernorm, Linear::from_quantized(concat_rows({&q.q_proj, &q.k_proj, &q.v_proj}), on),
+                              Linear::from_quantized(q.o_proj, on), w.post_attention_layernorm,
+                              Linear::from_quantized(concat_rows({&q.gate_proj, &q.up_proj}), on),
+                              Linear::from_quantized(q.down_proj, on)});
+      weights.quantized_layers[i] = QuantizedLlamaLayerWeights();
+    }
+  } else {
+    lm_head_ = Linear::quantize(weights.lm_head, mode == QuantMode::kNone ? mode : QuantMode::kInt8, group);
+    weights.lm_head = at::Tensor();
+    for (LlamaLayerWeights& w : weights.layers) {
+      layers_.push_back(Layer{w.input_layernorm, Linear::quantize(at::cat({w.q_proj, w.k_proj, w.v_proj}), mode, group),
+                              Linear::quantize(w.o_proj, mode, group), w.post_attention_layernorm,
+                              Linear::quantize(at::cat({w.gate_proj, w.up_proj}), mode, group),
+                              Linear::quantize(w.down_proj, mode, group)});
+      w = LlamaLayerWeights();  // frees the separate projections layer by layer while loading
+    }
   }
   rotary_ = RotaryEmbedding(options_.head_dim(), options_.max_position_embeddings, options_.rope_theta, device(),
                             dtype());
