@@ -12,6 +12,7 @@
 #include "lisa/tokenizer/conversation.h"
 #include "lisa/tokenizer/tokenizer.h"
 #include "models.h"
+#include "sam_precision.h"
 
 namespace lisa::pipeline {
 
@@ -82,7 +83,11 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
   if (quantization.mode != models::QuantMode::kNone) std::cerr << llama.quantization_summary() << "\n";
   auto projector = models::MultimodalProjector::bind(binder, clip.hidden_size(), config.hidden_size);
   auto text_hidden_fcs = models::TextHiddenFcs::bind(binder, config.hidden_size, config.out_dim);
-  auto sam = models::sam::Sam::load(binder);
+  // SAM may run in another dtype than the rest (sam_precision.h); its own binder checks every
+  // model.visual_model. key.
+  models::WeightBinder sam_binder(checkpoint, engine->device_, sam_dtype(engine->device_, dtype));
+  auto sam = models::sam::Sam::load(sam_binder);
+  binder.ignore_prefix("model.visual_model.");
   binder.finish();
 
   engine->models_ = std::unique_ptr<Models>(new Models{std::move(clip), std::move(projector), std::move(llama),

@@ -62,7 +62,7 @@ SamEncoding::Result SamEncoding::compute() const {
   std::optional<c10::StreamGuard> on_side;
   if (device.is_cuda()) on_side.emplace(side_stream(device));
   result.embedding =
-      engine_->models().sam.encode_image(result.input.pixels.to(device, scalar_type(engine_->precision())));
+      engine_->models().sam.encode_image(result.input.pixels.to(device, engine_->models().sam.dtype()));
   if (on_side) {
     // The mask decoder reads the embedding on the default stream: its memory must not be reused by
     // this stream's later allocations before that work is done.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 
 #include "lisa/image/clip_preprocess.h"
@@ -45,8 +46,8 @@ struct Outcome {
 // One teacher-forced pass over `ids` (with the image placeholder), as Session::teacher_forced runs
 // it, keeping the [SEG] embeddings that it does not return. `sam` is the picture's SAM encoding
 // (SAM is never quantized, so one encoding serves both sides of a comparison; it is made by an fp32
-// engine and given to the bf16 mask decoder in bf16, since the bf16 SAM encoder is slow on CPUs
-// without bf16 instructions).
+// engine, and Sam::decode converts it to the dtype the bf16 engine's SAM runs in: see
+// src/pipeline/sam_precision.h).
 Outcome teacher_forced(const pipeline::Engine& engine, const lisa::image::Image& image,
                        const pipeline::SamEncoding::Result& sam, const std::vector<int64_t>& ids) {
   const auto& m = engine.models();
@@ -58,7 +59,7 @@ Outcome teacher_forced(const pipeline::Engine& engine, const lisa::image::Image&
       models::teacher_forced_seg_hidden(m.llama, cache, sequence, engine.tokenizer().seg_token_id());
   const at::Tensor embeddings = m.text_hidden_fcs(seg_hidden);
   if (embeddings.size(0) == 0) return {embeddings.to(at::kFloat), at::empty({0}, at::kBool)};
-  const auto prediction = m.sam.decode(sam.embedding.to(at::kBFloat16), embeddings);
+  const auto prediction = m.sam.decode(sam.embedding, embeddings);
   const at::Tensor logits = m.sam.postprocess(prediction.low_res_logits, sam.input.resize_size, image.size());
   return {embeddings.to(at::kFloat).cpu(), logits.select(1, 0).gt(0).cpu()};
 }
@@ -74,6 +75,14 @@ struct Bars {
   double min_mean_iou;  // over all masks
 };
 
+// A golden case's picture, its SAM encoding and the bf16 run's outcome: the same for both modes,
+// so made once per case.
+struct Prepared {
+  std::shared_ptr<const lisa::image::Image> image;
+  std::unique_ptr<pipeline::SamEncoding> sam;
+  Outcome reference;
+};
+
 class QuantFidelity : public ::testing::TestWithParam<models::QuantMode> {
  protected:
   static void SetUpTestSuite() {
@@ -81,13 +90,28 @@ class QuantFidelity : public ::testing::TestWithParam<models::QuantMode> {
     fp32_ = load_engine(models::QuantMode::kNone, pipeline::Precision::kFp32);
   }
   static void TearDownTestSuite() {
+    prepared_.clear();
     bf16_.reset();
     fp32_.reset();
   }
+  static const Prepared& prepared(const GoldenCase& golden, const std::vector<int64_t>& ids) {
+    const std::string key = golden.kind + "/" + golden.name;
+    auto found = prepared_.find(key);
+    if (found == prepared_.end()) {
+      Prepared made;
+      made.image = std::make_shared<const lisa::image::Image>(lisa::image::read_image(golden.image_path()));
+      made.sam = std::make_unique<pipeline::SamEncoding>(*fp32_, made.image);
+      made.reference = teacher_forced(*bf16_, *made.image, made.sam->get(), ids);
+      found = prepared_.emplace(key, std::move(made)).first;
+    }
+    return found->second;
+  }
   static std::unique_ptr<pipeline::Engine> bf16_, fp32_;
+  static std::map<std::string, Prepared> prepared_;
 };
 std::unique_ptr<pipeline::Engine> QuantFidelity::bf16_;
 std::unique_ptr<pipeline::Engine> QuantFidelity::fp32_;
+std::map<std::string, Prepared> QuantFidelity::prepared_;
 
 TEST_P(QuantFidelity, SegEmbeddingsAndMasksStayCloseToBf16) {
   const models::QuantMode mode = GetParam();
@@ -99,10 +123,9 @@ TEST_P(QuantFidelity, SegEmbeddingsAndMasksStayCloseToBf16) {
     for (const GoldenCase& golden : lisa::testing::golden_cases(kind)) {
       SCOPED_TRACE(golden.name);
       const auto ids = golden.meta.at(kind == "eval" ? "input_ids" : "output_ids").get<std::vector<int64_t>>();
-      const auto image = std::make_shared<const lisa::image::Image>(lisa::image::read_image(golden.image_path()));
-      pipeline::SamEncoding sam(*fp32_, image);
-      const Outcome reference = teacher_forced(*bf16_, *image, sam.get(), ids);
-      const Outcome outcome = teacher_forced(*quantized, *image, sam.get(), ids);
+      const Prepared& case_inputs = prepared(golden, ids);
+      const Outcome& reference = case_inputs.reference;
+      const Outcome outcome = teacher_forced(*quantized, *case_inputs.image, case_inputs.sam->get(), ids);
       ASSERT_EQ(outcome.embeddings.size(0), golden.meta.at("seg_count").get<int64_t>());
       ASSERT_EQ(outcome.embeddings.sizes(), reference.embeddings.sizes());
       for (int64_t i = 0; i < reference.embeddings.size(0); ++i) {
