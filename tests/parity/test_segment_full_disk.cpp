@@ -77,8 +77,9 @@ class SegmentFullDisk : public ::testing::Test {
 };
 std::unique_ptr<lisa::pipeline::Engine> SegmentFullDisk::engine_;
 
-// The disk fills after `room` bytes, at points all through the run (inside mask PNGs, overlays,
-// result lines); either for one failed write (the failing item's own files are removed, which
+// The disk fills after `room` bytes, at points through the run (the first write; inside rocket_tall's
+// mask PNGs and overlays; astronaut_wide's files and the last result line: every point costs two
+// runs of the model, so three); either for one failed write (the failing item's own files are removed, which
 // makes room for its error line) or for good (then not even the error line fits and the run
 // stops). Either way every file is accounted for, and --resume with room again gives the result
 // of a run that never lacked room.
@@ -92,7 +93,7 @@ TEST_F(SegmentFullDisk, EveryItemIsWhollyRecordedOrLeavesNothing) {
 
   int case_number = 0;
   for (const int failures : {1, -1}) {
-    for (const double fraction : {0.0, 0.05, 0.3, 0.6, 0.97}) {
+    for (const double fraction : {0.0, 0.3, 0.97}) {
       const long long room = static_cast<long long>(fraction * static_cast<double>(total));
       const std::string context = "room " + std::to_string(room) + " of " + std::to_string(total) + " bytes, " +
                                   (failures < 0 ? "stays full" : "one failed write");

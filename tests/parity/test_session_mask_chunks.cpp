@@ -13,7 +13,9 @@ namespace {
 namespace pipeline = lisa::pipeline;
 using lisa::testing::GoldenCase;
 
-constexpr int64_t kSegs = 40;
+// Three chunks of 7, the last one partial: enough to show the bound and the order (each mask costs
+// a mask-decoder pass, about a second on a 2-core CPU).
+constexpr int64_t kSegs = 16;
 
 class SessionMaskChunks : public ::testing::Test {
  protected:
@@ -64,7 +66,7 @@ TEST_F(SessionMaskChunks, ChunkedMasksEqualTheWholeBatchAndNeverExceedTheChunk) 
   const auto streamed = session.teacher_forced(prompt, chunked);
   EXPECT_EQ(streamed.mask_count, kSegs);
   EXPECT_TRUE(streamed.masks.empty()) << "the chunks were handed over, not kept";
-  EXPECT_EQ(firsts, (std::vector<int64_t>{0, 7, 14, 21, 28, 35}));
+  EXPECT_EQ(firsts, (std::vector<int64_t>{0, 7, 14}));
   ASSERT_EQ(static_cast<int64_t>(received.size()), kSegs);
 
   // The default keeps every mask (chunk by chunk internally).
