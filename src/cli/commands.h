@@ -13,6 +13,7 @@ Action add_chat_command(CLI::App& app);
 Action add_segment_command(CLI::App& app);
 Action add_eval_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
+Action add_merge_command(CLI::App& app);
 Action add_quantize_command(CLI::App& app);
 
 }  // namespace lisa::cli

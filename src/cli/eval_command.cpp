@@ -7,6 +7,7 @@
 #include "lisa/workflow/evaluate.h"
 #include "model_options.h"
 #include "progress.h"
+#include "shard_options.h"
 
 namespace lisa::cli {
 
@@ -18,6 +19,7 @@ struct EvalArgs {
   int64_t limit = 0;
   std::string out = "eval_output";
   bool save_masks = false;
+  ShardArgs shard;
 };
 
 // Exit code when some images could not be evaluated, as in `lisa segment`.
@@ -52,7 +54,9 @@ Action add_eval_command(CLI::App& app) {
       "the mask. generate lets the model answer and takes the mask of its first [SEG] (none: empty mask).\n"
       "Writes report.json, per_image.csv and results.jsonl into --out. An image that cannot be evaluated\n"
       "(bad picture or annotation) gets an error line in results.jsonl and is counted in report.json's\n"
-      "\"failed\". Exit code 0 when all were evaluated, 3 when some failed, 1 when none could run.");
+      "\"failed\". Exit code 0 when all were evaluated, 3 when some failed, 1 when none could run.\n"
+      "Sharded (--shard K/N or a scheduler's variables, see docs/scale-out.md): the shard writes\n"
+      "results.shard-K-of-N.jsonl and manifest.shard-K-of-N.json; `lisa merge OUT` writes the report.");
   add_model_options(*sub, args->model);
   sub->add_option("--data", args->data, "ReasonSeg split folder (*.jpg + same-named *.json)")->required();
   sub->add_option("--mode", args->mode, "teacher-forced | generate")
@@ -63,8 +67,16 @@ Action add_eval_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   sub->add_option("-o,--out", args->out, "output directory")->capture_default_str();
   sub->add_flag("--save-masks", args->save_masks, "also write the predicted masks to {out}/masks/{stem}_mask_0.png");
+  add_shard_options(*sub, args->shard);
   return [args] {
+    const auto shard = resolve_shard(args->shard, "eval", args->model);
+    if (args->shard.print_only) {
+      print_shard(shard);
+      return 0;
+    }
     workflow::EvalOptions options;
+    options.shard = shard;
+    options.result_arguments = args->model.result_arguments();
     options.data_dir = args->data;
     options.out_dir = args->out;
     options.mode = workflow::parse_eval_mode(args->mode);
@@ -84,7 +96,12 @@ Action add_eval_command(CLI::App& app) {
     print_summary(run.results, args->mode);
     if (run.failed > 0) std::printf("%lld images could not be evaluated (error lines in results.jsonl)\n",
                                     static_cast<long long>(run.failed));
-    std::printf("report: %s\n", (options.out_dir / "report.json").string().c_str());
+    if (shard)
+      std::printf("shard %lld/%lld done; once all are, write the report with: lisa merge %s\n",
+                  static_cast<long long>(shard->index), static_cast<long long>(shard->count),
+                  options.out_dir.string().c_str());
+    else
+      std::printf("report: %s\n", (options.out_dir / "report.json").string().c_str());
     return run.failed > 0 ? kSomeFailed : 0;
   };
 }

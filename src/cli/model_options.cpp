@@ -1,5 +1,7 @@
 #include "model_options.h"
 
+#include <filesystem>
+
 namespace lisa::cli {
 
 pipeline::RuntimeOptions& runtime_options() {
@@ -19,6 +21,28 @@ pipeline::EngineOptions ModelOptions::engine_options() const {
   engine.quantization.group_size = group_size;
   engine.quantization.validate();
   return engine;
+}
+
+namespace {
+// A folder by its absolute path, a repo id of the HF cache as given.
+std::string identity(const std::string& model) {
+  std::error_code error;
+  if (model.empty() || !std::filesystem::is_directory(model, error)) return model;
+  const auto absolute = std::filesystem::weakly_canonical(model, error);
+  return error ? model : absolute.string();
+}
+}  // namespace
+
+nlohmann::ordered_json ModelOptions::result_arguments() const {
+  nlohmann::ordered_json arguments;
+  arguments["model"] = identity(model);
+  arguments["vision_tower"] = identity(vision_tower);
+  arguments["precision"] = precision.empty() ? "device default" : precision;
+  arguments["quantize"] = quantize;
+  if (quantize == "int4") arguments["group_size"] = group_size;
+  arguments["conv_type"] = conv_type;
+  arguments["max_new_tokens"] = max_new_tokens;
+  return arguments;
 }
 
 void add_model_options(CLI::App& command, ModelOptions& options) {

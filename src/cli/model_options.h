@@ -2,6 +2,7 @@
 // The model options every workflow shares (chat, segment, eval, bench), registered in one place so
 // they are spelled, defaulted and explained the same way everywhere.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <memory>
 #include <string>
@@ -23,6 +24,10 @@ struct ModelOptions {
   int64_t group_size = 64;
 
   pipeline::EngineOptions engine_options() const;
+  // The options that change answers, for the input hash of a sharded run: the model and vision
+  // tower as absolute paths when they are folders (shards started from other directories agree),
+  // precision, quantization, conversation template, token limit. Not the device or thread count.
+  nlohmann::ordered_json result_arguments() const;
 };
 
 // Adds --model, --vision-tower, --precision, --device, --max-new-tokens, --conv-type, --threads,

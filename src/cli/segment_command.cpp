@@ -4,8 +4,10 @@
 #include "commands.h"
 #include "lisa/error.h"
 #include "lisa/workflow/segment.h"
+#include "lisa/workflow/shard_manifest.h"
 #include "model_options.h"
 #include "progress.h"
+#include "shard_options.h"
 #include "stop_signals.h"
 
 namespace lisa::cli {
@@ -21,6 +23,8 @@ struct SegmentArgs {
   int64_t max_pixels = 100'000'000;
   bool resume = false;
   bool force_seg = false;
+  std::vector<std::string> devices;
+  ShardArgs shard;
 };
 
 // Exit codes: 0 every item succeeded, 3 some failed, 1 nothing could run (bad model or arguments),
@@ -37,6 +41,37 @@ std::vector<workflow::SegmentItem> segment_items(const SegmentArgs& args, bool p
   auto items = workflow::collect_images(args.images, args.recursive, args.prompt);
   LISA_CHECK(!items.empty(), "segment: no images found in --images");
   return items;
+}
+
+// A shard's manifest, counts aside: the whole input and everything that changes its results.
+workflow::ShardManifest segment_manifest(const SegmentArgs& args, const workflow::Shard& shard,
+                                      const std::vector<workflow::SegmentItem>& items) {
+  nlohmann::ordered_json arguments = args.model.result_arguments();
+  arguments["force_seg"] = args.force_seg;
+  arguments["max_pixels"] = args.max_pixels;
+  // The mask file names (made unique over the whole input) must agree too.
+  std::vector<std::string> stems;
+  for (const auto& item : items) stems.push_back(item.stem);
+  arguments["stems_hash"] = workflow::keys_hash(stems);
+  return workflow::plan_manifest("segment", shard, workflow::item_keys(items), std::move(arguments));
+}
+
+// One engine per --devices entry (loaded one after the other), or the one of --device.
+std::vector<std::unique_ptr<pipeline::Engine>> load_engines(const ModelOptions& model,
+                                                            const std::vector<std::string>& devices) {
+  std::vector<std::unique_ptr<pipeline::Engine>> engines;
+  if (devices.empty()) {
+    engines.push_back(pipeline::Engine::load(model.engine_options()));
+    return engines;
+  }
+  LISA_CHECK(model.device == "auto", "segment: give --device or --devices, not both");
+  for (const auto& device : devices) {
+    LISA_CHECK(!device.empty(), "segment: --devices has an empty entry (give e.g. cuda:0,cuda:1)");
+    pipeline::EngineOptions options = model.engine_options();
+    options.device = device;
+    engines.push_back(pipeline::Engine::load(options));
+  }
+  return engines;
 }
 
 void report_plan(const workflow::SegmentPlan& plan) {
@@ -59,7 +94,10 @@ Action add_segment_command(CLI::App& app) {
       "failed. One run per --out at a time (it is locked). --resume skips the items whose last line is a\n"
       "success and retries the others. Ctrl-C / SIGTERM stop after the writes in flight (a second one at\n"
       "once). Exit code 0 when all succeeded, 3 when some failed, 1 when none could run, 130 / 143 when\n"
-      "stopped by SIGINT / SIGTERM.");
+      "stopped by SIGINT / SIGTERM.\n"
+      "Sharded (--shard K/N or a scheduler's variables, see docs/scale-out.md): the shard writes\n"
+      "results.shard-K-of-N.jsonl and, once done, manifest.shard-K-of-N.json into the shared --out;\n"
+      "`lisa merge OUT` then writes the results.jsonl of an unsharded run.");
   add_model_options(*sub, args->model);
   sub->add_option("--images", args->images, "image files and/or directories (.jpg .jpeg .png .bmp)");
   sub->add_flag("-r,--recursive", args->recursive, "descend into subdirectories of --images");
@@ -73,9 +111,25 @@ Action add_segment_command(CLI::App& app) {
                 "skip the images recorded as done in results.jsonl; retry those recorded as failed");
   sub->add_flag("--force-seg", args->force_seg,
                 "when an answer has no [SEG], take the mask of the answer \"Sure, [SEG].\" (flagged forced_seg)");
+  sub->add_option("--devices", args->devices,
+                  "answer on several devices at once, one engine each, e.g. cuda:0,cuda:1 (cpu,cpu for tests); "
+                  "results are those of one device")
+      ->delimiter(',');
+  add_shard_options(*sub, args->shard);
   return [args, prompt] {
+    const auto shard = resolve_shard(args->shard, "segment", args->model, !args->devices.empty());
+    if (args->shard.print_only) {
+      print_shard(shard);
+      return 0;
+    }
     auto items = segment_items(*args, prompt->count() > 0);
+    std::optional<workflow::ShardManifest> manifest;
+    if (shard) {
+      manifest = segment_manifest(*args, *shard, items);
+      items = workflow::select_shard(items, *shard);
+    }
     workflow::SegmentOptions options;
+    workflow::use_shard_file_names(options, shard);
     options.out_dir = args->out;
     options.max_pixels = args->max_pixels;
     options.max_new_tokens = args->model.max_new_tokens;
@@ -84,32 +138,43 @@ Action add_segment_command(CLI::App& app) {
     options.stop_requested = [] { return StopSignals::received() != 0; };
     const StopSignals signals;
     // Before the model loads: a busy or unusable --out fails at once.
-    auto plan = workflow::plan_segment(std::move(items), options);
+    auto plan = workflow::plan_segment(items, options);
+    if (shard) workflow::remove_manifest(options.out_dir, *shard);  // until this run has finished
     report_plan(plan);
 
     workflow::SegmentProgress summary;
     summary.skipped = plan.already_done;
     if (!plan.items.empty()) {
-      std::unique_ptr<pipeline::Engine> engine;
+      std::vector<std::unique_ptr<pipeline::Engine>> engines;
       try {
-        engine = pipeline::Engine::load(args->model.engine_options());
+        engines = load_engines(args->model, args->devices);
       } catch (...) {
         plan.lock.remove_if_unused();  // a model that cannot load: nothing written
         throw;
       }
+      std::vector<const pipeline::Engine*> workers;
+      for (const auto& engine : engines) workers.push_back(engine.get());
       std::unique_ptr<Progress> progress;
       summary = workflow::run_segment(
-          *engine, plan, options,
+          workers, plan, options,
           [&](const workflow::SegmentItem& item, const std::string& error, const workflow::SegmentProgress& counts) {
             if (!progress) progress = std::make_unique<Progress>("segment", counts.total);
             progress->step(counts.done, item.image.string(), error);
           });
       if (progress) progress->finish();
     }
-    const std::string results = (options.out_dir / workflow::kSegmentResults).string();
+    const std::string results = (options.out_dir / options.results_name).string();
     std::cerr << "segment: " << summary.done - summary.failed << " done, " << summary.failed << " failed";
     if (summary.skipped) std::cerr << ", " << summary.skipped << " already in results.jsonl";
     std::cerr << "; results in " << results << "\n";
+    if (manifest && !summary.stopped) {
+      const auto outcomes = workflow::count_outcomes(items, options);
+      manifest->ok = outcomes.ok;
+      manifest->failed = outcomes.failed;
+      workflow::write_manifest(options.out_dir, *manifest);
+      std::cerr << "segment: shard " << shard->index << "/" << shard->count
+                << " finished; once all are, join them with: lisa merge " << options.out_dir.string() << "\n";
+    }
     if (summary.stopped) {
       const int signal = StopSignals::received();
       std::cerr << "segment: stopped by " << StopSignals::name(signal) << " with " << plan.items.size() - summary.done

@@ -11,6 +11,7 @@
 #include "lisa/render/mask_files.h"
 #include "lisa/render/mask_image.h"
 #include "lisa/tokenizer/eval_prompt.h"
+#include "lisa/workflow/shard_manifest.h"
 
 namespace lisa::workflow {
 
@@ -82,15 +83,11 @@ void check_eval_paths(const EvalOptions& options) {
   check_output_dir(options.out_dir);
 }
 
-EvalRun run_eval(const pipeline::Engine& engine, const EvalOptions& options, const EvalObserver& observer) {
-  auto samples = eval::list_reasonseg_split(options.data_dir);
-  if (samples.empty()) throw Error(options.data_dir.string() + ": no *.jpg images in this ReasonSeg split folder");
-  if (options.limit > 0 && static_cast<size_t>(options.limit) < samples.size()) samples.resize(options.limit);
-  prepare_output_dir(options.out_dir);
-  if (options.save_masks) prepare_output_dir(options.out_dir / "masks");
-  const fs::path results_file = options.out_dir / "results.jsonl";
-  fs::remove(results_file);
+namespace {
 
+// The worker: evaluates `samples` in order, appending each one's line to `results_file`.
+EvalRun evaluate_samples(const pipeline::Engine& engine, const std::vector<eval::ReasonSegSample>& samples,
+                         const EvalOptions& options, const fs::path& results_file, const EvalObserver& observer) {
   EvalRun run;
   pipeline::Context context(engine);
   for (size_t i = 0; i < samples.size(); ++i) {
@@ -109,6 +106,41 @@ EvalRun run_eval(const pipeline::Engine& engine, const EvalOptions& options, con
     }
     if (observer) observer(image, error, i + 1, samples.size());
   }
+  return run;
+}
+
+ShardManifest plan_eval_manifest(const pipeline::Engine& engine, const std::vector<eval::ReasonSegSample>& samples,
+                                 const EvalOptions& options) {
+  std::vector<std::string> keys;
+  for (const auto& sample : samples) keys.push_back(item_key(sample.image.filename().string(), ""));
+  nlohmann::ordered_json arguments = options.result_arguments;
+  arguments["mode"] = to_string(options.mode);
+  arguments["conv_type"] = options.conv_type;
+  arguments[kEvalReportModel] = engine.model_dir().string();
+  return plan_manifest("eval", *options.shard, keys, std::move(arguments));
+}
+
+}  // namespace
+
+EvalRun run_eval(const pipeline::Engine& engine, const EvalOptions& options, const EvalObserver& observer) {
+  auto samples = eval::list_reasonseg_split(options.data_dir);
+  if (samples.empty()) throw Error(options.data_dir.string() + ": no *.jpg images in this ReasonSeg split folder");
+  if (options.limit > 0 && static_cast<size_t>(options.limit) < samples.size()) samples.resize(options.limit);
+  prepare_output_dir(options.out_dir);
+  if (options.save_masks) prepare_output_dir(options.out_dir / "masks");
+  const fs::path results_file = options.out_dir / results_file_name(options.shard);
+  fs::remove(results_file);
+
+  if (options.shard) {
+    ShardManifest manifest = plan_eval_manifest(engine, samples, options);
+    remove_manifest(options.out_dir, *options.shard);
+    EvalRun run = evaluate_samples(engine, select_shard(samples, *options.shard), options, results_file, observer);
+    manifest.ok = static_cast<int64_t>(run.results.size());
+    manifest.failed = run.failed;
+    write_manifest(options.out_dir, manifest);
+    return run;
+  }
+  EvalRun run = evaluate_samples(engine, samples, options, results_file, observer);
   eval::RunInfo info;
   info.mode = to_string(options.mode);
   info.conv_type = options.conv_type;

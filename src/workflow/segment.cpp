@@ -2,16 +2,18 @@
 
 #include <exception>
 #include <future>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
+#include <utility>
 
 #include "lisa/error.h"
 #include "lisa/image/read_image.h"
 #include "lisa/pipeline/context.h"
 #include "lisa/pipeline/session.h"
 #include "lisa/render/atomic_file.h"
+#include "answer_slots.h"
 #include "item_failure.h"
 #include "segment_item_writer.h"
 
@@ -20,36 +22,6 @@ namespace lisa::workflow {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string item_key(const std::string& image, const std::string& prompt) { return image + '\n' + prompt; }
-
-// Per item (image, prompt): whether its last line in results.jsonl is a success.
-std::map<std::string, bool> last_outcomes(const std::vector<std::string>& lines, const fs::path& results) {
-  std::map<std::string, bool> succeeded;
-  for (const auto& line : lines) {
-    nlohmann::json record;
-    try {
-      record = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception&) {
-      throw Error(results.string() + ": not a JSON line: " + line.substr(0, 80));
-    }
-    LISA_CHECK(record.is_object(), results.string(), ": not a result line: ", line.substr(0, 80));
-    succeeded[item_key(record.value("image", ""), record.value("prompt", ""))] = !record.contains("error");
-  }
-  return succeeded;
-}
-
-std::vector<fs::path> remove_stale_temporaries(const fs::path& dir) {
-  std::vector<fs::path> removed;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (!render::is_temporary_file_name(entry.path().filename().string())) continue;
-    std::error_code error;
-    fs::remove(entry.path(), error);
-    LISA_CHECK(!error, "cannot remove the stale temporary file ", entry.path().string(), ": ", error.message());
-    removed.push_back(entry.path());
-  }
-  return removed;
-}
 
 // Thrown from the engine's callbacks when a stop is requested: abandons the item being answered.
 struct StopRequested {};
@@ -114,88 +86,134 @@ std::string record_item(ItemWriter& writer, const SegmentItem& item, const fs::p
   return error;
 }
 
-}  // namespace
+// One item as a worker hands it over to be recorded.
+struct AnsweredItem {
+  std::shared_ptr<ItemWriter> writer;  // null: dropped (a stop request, or the run ending early)
+  std::optional<pipeline::Answer> answer;
+  std::string error;       // the item's failure ("" when answered)
+  std::exception_ptr bug;  // not an item's failure: stops the run when its turn comes
+};
 
-SegmentPlan plan_segment(std::vector<SegmentItem> items, const SegmentOptions& options) {
-  SegmentPlan plan{OutputLock::acquire(options.out_dir, kSegmentLock), {}, 0, 0, {}};
-  const fs::path results = options.out_dir / kSegmentResults;
-  // Also cuts off a partial line an earlier killed run may have left.
-  const std::vector<std::string> lines = render::read_complete_lines(results);
-  if (!options.resume) {
-    plan.items = std::move(items);
-    return plan;
-  }
-  const auto succeeded = last_outcomes(lines, results);
-  for (auto& item : items) {
-    const auto outcome = succeeded.find(item_key(item.image.string(), item.prompt));
-    if (outcome != succeeded.end() && outcome->second) {
-      ++plan.already_done;
-      continue;
+// Answers one item; never throws.
+AnsweredItem answer_one(pipeline::Context& context, const SegmentItem& item, std::future<image::Image> picture,
+                        const fs::path& out_dir, const SegmentOptions& options, const std::function<bool()>& stopping) {
+  AnsweredItem answered;
+  try {
+    answered.writer = std::make_shared<ItemWriter>(item, out_dir);
+    if (stopping()) throw StopRequested();
+    answered.answer = answer_item(context, item, picture.get(), options, *answered.writer, stopping);
+  } catch (const StopRequested&) {
+    return AnsweredItem{};  // the writer goes, removing what the item wrote
+  } catch (...) {
+    try {
+      answered.error = item_failure(std::current_exception());
+    } catch (...) {
+      answered.bug = std::current_exception();
     }
-    if (outcome != succeeded.end()) ++plan.retried;
-    plan.items.push_back(std::move(item));
   }
-  plan.removed_temporaries = remove_stale_temporaries(options.out_dir);
-  return plan;
+  return answered;
 }
+
+// A worker: answers the items it claims with `engine` through its own Context, reading the next
+// claimed picture while it answers. Every item it claims gets its slot filled.
+void answer_items(const pipeline::Engine& engine, const std::vector<SegmentItem>& items, const fs::path& out_dir,
+                  const SegmentOptions& options, AnswerSlots<AnsweredItem>& slots) {
+  const std::function<bool()> stopping = [&options, &slots] {
+    return (options.stop_requested && options.stop_requested()) || slots.closed();
+  };
+  image::ReadImageOptions read_options;
+  read_options.max_pixels = options.max_pixels;
+  const auto claim = [&](bool wait) -> std::optional<size_t> {
+    if (stopping()) slots.close();
+    return slots.claim(wait);
+  };
+  const auto read_ahead = [&](size_t k) {
+    return std::async(std::launch::async, [&items, k, read_options] { return read_picture(items[k].image, read_options); });
+  };
+  std::optional<size_t> current, next;
+  try {
+    pipeline::Context context(engine);
+    current = claim(true);
+    std::future<image::Image> picture, next_picture;
+    if (current) picture = read_ahead(*current);
+    while (current) {
+      next = claim(false);  // read ahead when there is room; never wait while holding `current`
+      if (next) next_picture = read_ahead(*next);
+      AnsweredItem answered = answer_one(context, items[*current], std::move(picture), out_dir, options, stopping);
+      slots.fill(*std::exchange(current, std::nullopt), std::move(answered));
+      if (!next) {
+        next = claim(true);
+        if (next) next_picture = read_ahead(*next);
+      }
+      current = std::exchange(next, std::nullopt);
+      picture = std::move(next_picture);
+    }
+  } catch (...) {  // not an item's failure (a thread that cannot start...): the run stops with it
+    slots.fail(std::current_exception());
+    for (const auto& claimed : {current, next})
+      if (claimed) slots.fill(*claimed, AnsweredItem{});
+  }
+}
+
+// The workers, joined when it goes (after closing the slots, so that they stop at once however
+// the recording ends).
+class WorkerThreads {
+ public:
+  explicit WorkerThreads(AnswerSlots<AnsweredItem>& slots) : slots_(slots) {}
+  WorkerThreads(const WorkerThreads&) = delete;
+  WorkerThreads& operator=(const WorkerThreads&) = delete;
+  ~WorkerThreads() {
+    slots_.close();
+    for (auto& thread : threads_) thread.join();
+  }
+  template <typename Work>
+  void start(Work work) {
+    threads_.emplace_back(std::move(work));
+  }
+
+ private:
+  AnswerSlots<AnsweredItem>& slots_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
 
 SegmentProgress run_segment(const pipeline::Engine& engine, const SegmentPlan& plan, const SegmentOptions& options,
                             const SegmentObserver& observer) {
+  return run_segment(std::vector<const pipeline::Engine*>{&engine}, plan, options, observer);
+}
+
+SegmentProgress run_segment(const std::vector<const pipeline::Engine*>& engines, const SegmentPlan& plan,
+                            const SegmentOptions& options, const SegmentObserver& observer) {
+  LISA_INTERNAL_ASSERT(!engines.empty(), "run_segment without an engine");
   const fs::path& out_dir = plan.lock.dir();
-  const fs::path results = out_dir / kSegmentResults;
+  const fs::path results = out_dir / options.results_name;
   const std::vector<SegmentItem>& items = plan.items;
   SegmentProgress progress;
   progress.total = items.size();
   progress.skipped = plan.already_done;
-  const std::function<bool()> stopping = [&options] { return options.stop_requested && options.stop_requested(); };
 
-  // Three stages overlap across items: the next picture is read and decoded on a worker thread, this
-  // thread has the engine answer (one question at a time) while the item's mask chunks are written
-  // on a worker thread, and the previous item's last chunk and result line are written on another.
-  // Lines are appended in item order, each after its files, so --resume sees the same results as
-  // before.
-  image::ReadImageOptions read_options;
-  read_options.max_pixels = options.max_pixels;
-  const auto read_ahead = [&](const SegmentItem& item) {
-    return std::async(std::launch::async, [&item, read_options] { return read_picture(item.image, read_options); });
-  };
-  const SegmentItem* pending_item = nullptr;
-  std::future<std::string> pending;  // the error of pending_item, once recorded
-  const auto finish_pending = [&] {
-    if (!pending_item) return;
-    const std::string error = pending.get();  // a failure to record the item propagates
+  // Stages overlap across items: each worker (one per engine) reads and decodes the picture of the
+  // item it claimed next while it answers the current one, whose mask chunks its ItemWriter writes
+  // on another thread; this thread appends the result lines, in item order, each after its files,
+  // so --resume sees the same results whatever the number of engines.
+  AnswerSlots<AnsweredItem> slots(items.size(), 2 * engines.size() + 2);
+  WorkerThreads workers(slots);
+  for (const pipeline::Engine* engine : engines)
+    workers.start([&slots, &items, &out_dir, &options, engine] { answer_items(*engine, items, out_dir, options, slots); });
+  for (size_t k = 0; k < items.size(); ++k) {
+    AnsweredItem answered = slots.take(k);
+    if (answered.bug) std::rethrow_exception(answered.bug);
+    if (!answered.writer) {  // dropped: a stop was requested, or a worker could not go on
+      if (const auto failure = slots.failure()) std::rethrow_exception(failure);
+      progress.stopped = true;
+      break;
+    }
+    const std::string error = record_item(*answered.writer, items[k], results, answered.answer, answered.error);
     if (!error.empty()) ++progress.failed;
     ++progress.done;
-    if (observer) observer(*pending_item, error, progress);
-    pending_item = nullptr;
-  };
-
-  pipeline::Context context(engine);
-  std::future<image::Image> next_picture;
-  if (!items.empty()) next_picture = read_ahead(items.front());
-  for (size_t k = 0; k < items.size() && !progress.stopped; ++k) {
-    const SegmentItem& item = items[k];
-    std::future<image::Image> picture = std::move(next_picture);
-    if (k + 1 < items.size()) next_picture = read_ahead(items[k + 1]);
-    auto writer = std::make_shared<ItemWriter>(item, out_dir);
-    auto answer = std::make_shared<std::optional<pipeline::Answer>>();
-    std::string error;
-    try {
-      if (stopping()) throw StopRequested();
-      *answer = answer_item(context, item, picture.get(), options, *writer, stopping);
-    } catch (const StopRequested&) {
-      progress.stopped = true;  // `writer` removes what the item wrote when it goes
-      continue;
-    } catch (...) {
-      error = item_failure(std::current_exception());
-    }
-    finish_pending();
-    pending_item = &item;
-    pending = std::async(std::launch::async, [writer, &item, &results, answer, error] {
-      return record_item(*writer, item, results, *answer, error);
-    });
+    if (observer) observer(items[k], error, progress);
   }
-  finish_pending();
   return progress;
 }
 

@@ -62,7 +62,11 @@ std::vector<SegmentItem> collect_images(const std::vector<std::string>& inputs, 
     } else {
       for (const auto& entry : fs::directory_iterator(path)) add(entry);
     }
-    std::sort(found.begin(), found.end());
+    // By the bytes of the path below the named folder: the same order whatever the file system's
+    // listing order (path's own ordering compares element by element, which is not byte order).
+    std::sort(found.begin(), found.end(), [&path](const fs::path& a, const fs::path& b) {
+      return a.lexically_relative(path).generic_string() < b.lexically_relative(path).generic_string();
+    });
     for (const auto& file : found) items.push_back({file, prompt, stem_below(path, file)});
   }
   make_stems_unique(items);

@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "support/background.h"
 #include "support/cli.h"
 #include "support/golden.h"
 #include "support/segment_output.h"
@@ -21,6 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 using lisa::testing::CommandResult;
 using lisa::testing::comparable_lines;
+using lisa::testing::complete_lines;
+using lisa::testing::start_lisa;
+using lisa::testing::wait_for;
 using lisa::testing::fresh_dir;
 using lisa::testing::read_jsonl;
 using lisa::testing::run_lisa;
@@ -39,35 +43,9 @@ std::string segment_args(const fs::path& dir) {
          (dir / "in").string() + " -o ";
 }
 
-pid_t start_lisa(const std::string& args) {
-  const pid_t child = ::fork();
-  if (child == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec " + std::string(LISA_BINARY_PATH) + " " + args + " >/dev/null 2>&1").c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return child;
-}
-
-size_t complete_lines(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return static_cast<size_t>(std::count(std::istreambuf_iterator<char>(in), {}, '\n'));
-}
-
 std::string file_text(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Polls `condition` every 5 ms for at most three minutes (a loaded machine); false when it never held.
-template <typename Condition>
-bool wait_for(Condition condition) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
 }
 
 // The lines of `results` are the first lines of `whole` (input order; nothing recorded twice).

@@ -43,6 +43,10 @@ void expect_all_files_accounted_for(const fs::path& out, const std::string& cont
     const std::string name = entry.path().filename().string();
     EXPECT_FALSE(lisa::render::is_temporary_file_name(name)) << "a temporary survived: " << name;
     if (name == "results.jsonl" || name == ".lisa-segment.lock") continue;
+    // A sharded run's own files (see lisa/workflow/shard_manifest.h).
+    if (name.rfind("results.shard-", 0) == 0 || name.rfind("manifest.shard-", 0) == 0 ||
+        name.rfind(".lisa-segment.shard-", 0) == 0)
+      continue;
     present.insert(name);
     EXPECT_TRUE(expected.count(name)) << name << " belongs to no recorded item";
   }

@@ -18,7 +18,8 @@ std::map<std::string, nlohmann::json> last_lines(const std::filesystem::path& re
 
 // Asserts (gtest failures) that the folder holds no temporary file, that every mask PNG and
 // overlay in it belongs to an item whose last line is a success, and that every such line's files
-// exist. `context` names the situation in the failure messages.
+// exist (a sharded run's results.shard-*, manifest.shard-* and lock files aside). `context` names the
+// situation in the failure messages.
 void expect_all_files_accounted_for(const std::filesystem::path& out, const std::string& context);
 
 }  // namespace lisa::testing

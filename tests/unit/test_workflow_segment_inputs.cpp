@@ -2,6 +2,7 @@
 // silently) and prompt files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "lisa/error.h"
@@ -38,6 +39,23 @@ TEST(SegmentInputs, AFolderGivesEveryPictureNameEvenWhenItIsNoFile) {
             (std::vector<std::string>{"A.JPG=A", "b.png=b", "dangling.png=dangling", "folder.jpg=folder",
                                       "folder.jpg/inner.bmp=folder.jpg_inner", "sub/c.jpeg=sub_c",
                                       "sub/deeper/d.bmp=sub_deeper_d"}));
+}
+
+// Every process of a sharded run must see the same list: by the bytes of the relative path, not
+// by the file system's listing order nor by std::filesystem::path's element-wise order (which
+// puts "a/z.png" before "a-b.png", '/' being greater than '-').
+TEST(SegmentInputs, AFolderIsOrderedByTheBytesOfRelativePathsWhateverTheCreationOrder) {
+  const std::vector<std::string> files{"a/z.png", "a-b.png", "B.jpg", "a.png", "\xc3\xa9.jpg", "a/a.png", "_.png"};
+  const std::vector<std::string> expected{"B.jpg=B",     "_.png=_",     "a-b.png=a-b", "a.png=a",
+                                          "a/a.png=a_a", "a/z.png=a_z", "\xc3\xa9.jpg=\xc3\xa9"};
+  for (bool reversed : {false, true}) {
+    ScratchDir dir;
+    fs::create_directory(dir / "a");
+    auto order = files;
+    if (reversed) std::reverse(order.begin(), order.end());
+    for (const auto& name : order) std::ofstream(dir / name) << "x";
+    EXPECT_EQ(names(collect_images({dir.path().string()}, true, "q"), dir.path()), expected) << reversed;
+  }
 }
 
 TEST(SegmentInputs, AnEmptyPromptFileIsNamed) {

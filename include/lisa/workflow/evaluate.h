@@ -3,18 +3,23 @@
 //  - teacher-forced (the paper's protocol): the answer "[SEG]." is given, its [SEG] gives the mask;
 //  - generate: the model answers freely; the first [SEG] it emits gives the mask, none gives an
 //    empty prediction (counted in no_seg).
-// Writes {out}/results.jsonl as it goes, then {out}/report.json and {out}/per_image.csv.
+// Writes {out}/results.jsonl as it goes, then {out}/report.json and {out}/per_image.csv (a shard:
+// see EvalOptions::shard).
 // An image that cannot be evaluated (a bad picture, a bad annotation file) is reported like a bad
 // image in `lisa segment`: an {"image","error"} line in results.jsonl, the others go on, and
 // report.json counts it in "failed" (its scores are over the images evaluated).
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "lisa/eval/metrics.h"
+#include <nlohmann/json.hpp>
+
 #include "lisa/pipeline/engine.h"
+#include "lisa/workflow/shard.h"
 
 namespace lisa::workflow {
 
@@ -30,7 +35,16 @@ struct EvalOptions {
   bool save_masks = false;
   int64_t max_new_tokens = 512;
   std::string conv_type = "llava_v1";
+  // A shard (see shard.h) evaluates the images i with i mod N == K of the split (after --limit),
+  // writes results.shard-K-of-N.jsonl and, at the end, manifest.shard-K-of-N.json instead of the
+  // report: `lisa merge` writes report.json and per_image.csv from all the shards.
+  std::optional<Shard> shard;
+  // What else changes the scores (the model's identity, precision...), for the shard's input hash.
+  nlohmann::ordered_json result_arguments = nlohmann::ordered_json::object();
 };
+
+// report.json's "model" field of a merged report comes from this argument of the shards' manifests.
+inline constexpr const char* kEvalReportModel = "report_model";
 
 // Called after each image with its file name, its error ("" when it was evaluated) and how many of
 // `total` are done.

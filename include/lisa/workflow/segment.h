@@ -16,11 +16,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "lisa/pipeline/engine.h"
 #include "lisa/workflow/output_lock.h"
+#include "lisa/workflow/shard.h"
 
 namespace lisa::workflow {
 
@@ -31,7 +33,9 @@ struct SegmentItem {
 };
 
 // Image files named directly, or found in named directories (.jpg .jpeg .png .bmp, any case;
-// `recursive` descends into subdirectories), sorted per directory. A path that does not exist is
+// `recursive` descends into subdirectories), in the order of `inputs`, the files of a named directory
+// sorted by the bytes of their path below it (never the listing order, so that every process of a
+// sharded run sees the same list). A path that does not exist is
 // kept, and so is anything in a named directory whose name looks like an image but that is not a
 // regular file (a dangling symbolic link, a folder called x.jpg), so that each is reported as a
 // failed item rather than dropped.
@@ -53,10 +57,19 @@ struct SegmentOptions {
   int64_t mask_chunk = 16;
   // Polled between items and while an answer is generated; once true the run stops as described above.
   std::function<bool()> stop_requested;
+  // Names in out_dir: a shard has its own (segment_file_names), so that N shards share one folder.
+  std::string results_name = "results.jsonl";
+  std::string lock_name = ".lisa-segment.lock";
 };
 
 inline constexpr const char* kSegmentResults = "results.jsonl";
 inline constexpr const char* kSegmentLock = ".lisa-segment.lock";
+
+// Sets options.results_name and lock_name for `shard` (see shard_manifest.h); unsharded: unchanged.
+void use_shard_file_names(SegmentOptions& options, const std::optional<Shard>& shard);
+
+// The items whose image path and prompt are given, in input order: their item_key()s.
+std::vector<std::string> item_keys(const std::vector<SegmentItem>& items);
 
 // What a run is to do, decided before the engine loads (so that a busy or unusable --out fails at
 // once, having written nothing).
@@ -81,6 +94,14 @@ struct SegmentProgress {
   bool stopped = false; // options.stop_requested ended the run early
 };
 
+// Over `items`, how many have a success / an error as their last line in options.results_name
+// (what a shard's manifest counts, --resume runs included).
+struct SegmentOutcomes {
+  int64_t ok = 0;
+  int64_t failed = 0;
+};
+SegmentOutcomes count_outcomes(const std::vector<SegmentItem>& items, const SegmentOptions& options);
+
 // Called after every item with its path, the error message ("" when it succeeded) and the counts.
 using SegmentObserver =
     std::function<void(const SegmentItem& item, const std::string& error, const SegmentProgress& progress)>;
@@ -90,5 +111,10 @@ using SegmentObserver =
 // failure to record an item at all.
 SegmentProgress run_segment(const pipeline::Engine& engine, const SegmentPlan& plan, const SegmentOptions& options,
                             const SegmentObserver& observer);
+// The same with one engine per device (--devices): a worker per engine answers the next item not
+// yet taken, through its own Context; this thread records the answers in input order, so the files
+// and lines are those of one engine (of any one of them, the engines being alike).
+SegmentProgress run_segment(const std::vector<const pipeline::Engine*>& engines, const SegmentPlan& plan,
+                            const SegmentOptions& options, const SegmentObserver& observer);
 
 }  // namespace lisa::workflow
