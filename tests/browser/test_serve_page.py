@@ -121,7 +121,7 @@ def main():
 
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
-        for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+        for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1100,560"):
             options.add_argument(flag)
         driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
         driver.get(url + "/")
