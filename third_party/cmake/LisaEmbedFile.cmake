@@ -3,7 +3,6 @@
 # Used for the page of `lisa serve`, which stays an ordinary HTML file in the source tree.
 file(READ "${INPUT}" hex HEX)
 string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${hex}")
-string(REGEX REPLACE "(('[^']*',){16})" "\\1\n" bytes "${bytes}")
 file(WRITE "${OUTPUT}.tmp"
   "// Generated from ${INPUT} by LisaEmbedFile.cmake: do not edit.\n"
   "#include <string_view>\n\nnamespace ${NAMESPACE} {\n\nnamespace {\nconstexpr char kBytes[] = {\n${bytes}'\\0'};\n}\n\n"
