@@ -31,9 +31,12 @@ step_done() { say "$1 ($((SECONDS - STEP_START)) s)"; STEP_START=$SECONDS; }
 # 1. Debian packages ---------------------------------------------------------------------------
 # Only the three OpenCV modules used: libopencv-dev would pull every module and, with them, about
 # 250 packages (VTK, GDAL, Qt...). No recommended packages either: none is needed to build.
+# `lisa serve` uses cpp-httplib (found through pkg-config); its page is tested in a headless
+# Chromium driven by Selenium (tests/browser/), hence the last three.
 APT_PACKAGES=(build-essential cmake ninja-build ccache python3-venv
               libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-              libsentencepiece-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libssl-dev)
+              libsentencepiece-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libssl-dev
+              pkg-config libcpp-httplib-dev chromium chromium-driver python3-selenium)
 if [[ $USE_APT == 1 ]] && command -v apt-get >/dev/null; then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do

@@ -15,5 +15,6 @@ Action add_eval_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
 Action add_merge_command(CLI::App& app);
 Action add_quantize_command(CLI::App& app);
+Action add_serve_command(CLI::App& app);
 
 }  // namespace lisa::cli

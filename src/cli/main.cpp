@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<CLI::App*, lisa::cli::Action>> commands;
   for (auto add : {lisa::cli::add_inspect_command, lisa::cli::add_chat_command, lisa::cli::add_segment_command,
                    lisa::cli::add_eval_command, lisa::cli::add_merge_command, lisa::cli::add_bench_command,
-                   lisa::cli::add_quantize_command}) {
+                   lisa::cli::add_quantize_command, lisa::cli::add_serve_command}) {
     const auto before = app.get_subcommands({}).size();
     auto action = add(app);
     commands.emplace_back(app.get_subcommands({}).at(before), std::move(action));

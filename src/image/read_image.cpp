@@ -34,8 +34,11 @@ std::vector<uint8_t> read_file(const std::filesystem::path& path, const ReadImag
 }  // namespace
 
 Image read_image(const std::filesystem::path& path, const ReadImageOptions& options) {
-  const std::string name = path.string();
-  std::vector<uint8_t> bytes = read_file(path, options);
+  return decode_image(read_file(path, options), path.string(), options);
+}
+
+Image decode_image(std::vector<uint8_t> bytes, const std::string& name, const ReadImageOptions& options) {
+  LISA_CHECK(!bytes.empty(), name, ": empty (0 bytes), not an image");
   const ImageHeader header = probe_image(bytes, name);
   if (header.width > options.max_pixels / header.height)  // width * height could overflow
     throw Error(name + ": " + format_name(header.format) + " of " + std::to_string(header.width) + "x" +

@@ -53,6 +53,12 @@ const SamEncoding::Result& SamEncoding::get() {
   return *result_;
 }
 
+size_t SamEncoding::memory_bytes() const {
+  if (!result_) return 0;
+  const auto& input = result_->input;
+  return result_->embedding.nbytes() + (input.pixels.defined() ? input.pixels.nbytes() : 0) + input.resized.size_bytes();
+}
+
 SamEncoding::Result SamEncoding::compute() const {
   const at::Device device = engine_->device();
   auto clock = std::chrono::steady_clock::now();

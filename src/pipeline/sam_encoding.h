@@ -34,6 +34,8 @@ class SamEncoding {
   void start();
   // The result, computing it or waiting for it (a failure in the background is rethrown here).
   const Result& get();
+  // Bytes of the embedding and SAM input once computed (0 before).
+  size_t memory_bytes() const;
 
  private:
   Result compute() const;

@@ -63,6 +63,24 @@ Session::~Session() = default;
 
 void Session::reset() { chat_.reset(); }
 
+size_t Session::memory_bytes() const { return image_->size_bytes() + clip_rows_.nbytes() + sam_->memory_bytes(); }
+
+tokenizer::ChatPrompt& Session::chat() {
+  if (!chat_) chat_ = std::make_unique<tokenizer::ChatPrompt>(engine_->conversation_template(), engine_->use_mm_start_end());
+  return *chat_;
+}
+
+void Session::add_turn(const std::string& user_text, std::string answer_text) {
+  chat().ask(user_text);
+  chat_->answer(std::move(answer_text));
+}
+
+std::string Session::answer_text(const std::vector<int64_t>& token_ids) const {
+  TextStream stream(engine_->tokenizer(), engine_->eos_token_ids(), {});
+  for (const int64_t token : token_ids) stream.push(token);
+  return stream.text();
+}
+
 StageTimings Session::start_timings() {
   if (open_timings_reported_) return {};
   open_timings_reported_ = true;
@@ -115,8 +133,18 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
   Answer answer;
   answer.timings = start_timings();
   sam_->start();  // CUDA: the SAM encoder runs alongside the LLM
-  if (!chat_) chat_ = std::make_unique<tokenizer::ChatPrompt>(engine.conversation_template(), engine.use_mm_start_end());
-
+  const auto stop_if_asked = [&] {
+    if (options.stop_requested && options.stop_requested()) throw AskStopped();
+  };
+  // A question that fails or is stopped leaves the conversation as it was.
+  const tokenizer::ChatPrompt before = chat();
+  bool answered = false;
+  struct OnExit {
+    std::function<void()> run;
+    ~OnExit() { run(); }
+  } restore{[&] {
+    if (!answered) *chat_ = before;
+  }};
   const std::string prompt = chat_->ask(user_text);
   const std::vector<int64_t> ids = tok.tokenize_with_image(prompt);
   const auto& llama = engine.models().llama;
@@ -138,7 +166,10 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
   greedy.queue_ahead = engine.device().is_cuda();
   greedy.feed = context_->decoder().feed();
   greedy.on_prefilled = [&] { answer.timings.prefill_ms = watch.lap(); };
-  greedy.on_token = [&](int64_t token) { stream.push(token); };
+  greedy.on_token = [&](int64_t token) {
+    stream.push(token);
+    stop_if_asked();
+  };
   const auto result = models::generate_greedy(llama, cache, sequence, greedy);
   answer.timings.decode_ms = watch.lap();
   answer.timings.decode_tokens = static_cast<int64_t>(result.tokens.size()) - 1;
@@ -164,7 +195,9 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
     answer.forced_seg = true;
     answer.timings.prefill_ms += watch.lap();
   }
+  stop_if_asked();
   chat_->answer(stream.text());
+  answered = true;
   masks_for(seg_hidden, options.masks, answer);
   answer.timings.total_ms += total.lap();
   return answer;

@@ -6,10 +6,9 @@
 
 #include "lisa/error.h"
 #include "lisa/render/atomic_file.h"
-#include "lisa/render/coco_rle.h"
 #include "lisa/render/mask_files.h"
 #include "lisa/render/mask_image.h"
-#include "timings_json.h"
+#include "lisa/workflow/answer_record.h"
 
 namespace lisa::workflow {
 
@@ -58,16 +57,7 @@ void ItemWriter::write_masks(int64_t first_index, const std::vector<pipeline::Se
     const std::string png = item_.stem + "_mask_" + index + ".png";
     write_file(png, render::binary_mask_png(mask));
     write_file(item_.stem + "_masked_img_" + index + ".jpg", render::chat_overlay_jpeg(rgb_, mask));
-    const auto rle = render::encode_rle(mask);
-    const auto bbox = render::rle_bbox(rle);
-    nlohmann::ordered_json entry;
-    entry["index"] = first_index + static_cast<int64_t>(i);
-    entry["file"] = png;
-    entry["area"] = render::rle_area(rle);
-    entry["bbox"] = {bbox[0], bbox[1], bbox[2], bbox[3]};
-    entry["score"] = masks[i].score;
-    entry["rle"] = render::rle_to_json(rle);
-    masks_.push_back(std::move(entry));
+    masks_.push_back(mask_record(first_index + static_cast<int64_t>(i), mask, masks[i].score, png));
   }
 }
 
@@ -77,11 +67,7 @@ nlohmann::ordered_json ItemWriter::record(const pipeline::Answer& answer) const 
   nlohmann::ordered_json record;
   record["image"] = item_.image.string();
   record["prompt"] = item_.prompt;
-  record["text"] = answer.text;
-  record["token_ids"] = answer.token_ids;
-  record["forced_seg"] = answer.forced_seg;
-  record["masks"] = masks_;
-  record["timings_ms"] = timings_json(answer.timings);
+  record.update(answer_record(answer, masks_));
   return record;
 }
 

@@ -23,6 +23,14 @@ fs::path golden_lisa_bin_dir() { return golden_root() / "models" / "lisa-tiny-bi
 fs::path golden_lisa_safetensors_dir() { return golden_root() / "models" / "lisa-tiny-safetensors"; }
 fs::path golden_clip_dir() { return golden_root() / "models" / "clip-tiny"; }
 
+pipeline::EngineOptions golden_engine_options() {
+  pipeline::EngineOptions options;
+  options.model = golden_lisa_bin_dir();
+  options.vision_tower = golden_clip_dir().string();
+  options.device = "cpu";
+  return options;
+}
+
 namespace {
 
 // FIPS 180-4 SHA-256; the tests need it to compare against hashes the generator wrote.

@@ -14,6 +14,7 @@
 
 #include "lisa/image/sam_preprocess.h"
 #include "lisa/io/checkpoint.h"
+#include "lisa/pipeline/options.h"
 
 namespace lisa::testing {
 
@@ -23,6 +24,8 @@ const std::filesystem::path& golden_root();
 std::filesystem::path golden_lisa_bin_dir();
 std::filesystem::path golden_lisa_safetensors_dir();
 std::filesystem::path golden_clip_dir();
+// The tiny .bin checkpoint with the tiny CLIP, on the CPU.
+pipeline::EngineOptions golden_engine_options();
 
 // Lowercase hex SHA-256 of a tensor's bytes (made contiguous on the CPU first), the way the
 // generator hashes numpy arrays: raw little-endian element bytes in row-major order.

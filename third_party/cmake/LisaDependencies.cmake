@@ -48,6 +48,19 @@ message(STATUS "sentencepiece: ${SENTENCEPIECE_LIBRARY}")
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(Threads REQUIRED)
 
+# cpp-httplib, for `lisa serve` (Debian's libcpp-httplib-dev: a compiled library whose header must
+# see the same CPPHTTPLIB_* definitions it was built with; its pkg-config file names them). Its flags
+# go only to the files that include <httplib.h> (lisa_use_httplib): on every file they would change
+# every compile line, and so the precompiled headers and every ccache entry.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED cpp-httplib>=0.11)
+message(STATUS "cpp-httplib: ${HTTPLIB_VERSION}")
+function(lisa_use_httplib target)
+  set_source_files_properties(${ARGN} TARGET_DIRECTORY ${target} PROPERTIES
+    COMPILE_OPTIONS "${HTTPLIB_CFLAGS_OTHER}" INCLUDE_DIRECTORIES "${HTTPLIB_INCLUDE_DIRS}")
+  target_link_libraries(${target} PRIVATE ${HTTPLIB_LINK_LIBRARIES})
+endfunction()
+
 add_library(lisa_deps INTERFACE)
 add_library(lisa::deps ALIAS lisa_deps)
 # SYSTEM: the dependencies' own warnings are not the project's (-Wall -Wextra -Wshadow, LisaWarnings).

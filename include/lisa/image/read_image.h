@@ -15,6 +15,8 @@
 // size cannot be checked before decoding and the portable OpenCV build lacks them.
 #include <cstdint>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "lisa/image/image.h"
 
@@ -30,5 +32,8 @@ struct ReadImageOptions {
 // Throws lisa::Error naming `path` when the file is missing, empty, not a JPEG/PNG/BMP picture,
 // truncated, corrupt, or larger than the limits.
 Image read_image(const std::filesystem::path& path, const ReadImageOptions& options = {});
+// The same for a picture already in memory (a server's upload): `name` stands for it in messages.
+// options.max_file_bytes is not checked here: the caller has the bytes already.
+Image decode_image(std::vector<uint8_t> bytes, const std::string& name, const ReadImageOptions& options = {});
 
 }  // namespace lisa::image

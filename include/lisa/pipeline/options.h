@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <filesystem>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -59,7 +60,16 @@ struct AskOptions {
   bool ignore_eos = false;
   // Called with each piece of answer text as soon as it is decoded (streaming).
   std::function<void(const std::string&)> on_text;
+  // Polled after every generated token (and before the masks): once it returns true the question is
+  // abandoned by throwing AskStopped (a server's client gone or past its deadline). The session's
+  // conversation is left as it was before the question.
+  std::function<bool()> stop_requested;
   MaskOptions masks;
+};
+
+// Thrown by Session::ask when AskOptions::stop_requested said so. Not an error of the user's.
+struct AskStopped : std::exception {
+  const char* what() const noexcept override { return "the question was stopped"; }
 };
 
 }  // namespace lisa::pipeline

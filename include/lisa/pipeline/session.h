@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lisa/image/image.h"
 #include "lisa/image/sam_preprocess.h"
@@ -38,8 +39,17 @@ class Session {
   Answer teacher_forced(const std::string& prompt, const MaskOptions& masks = {});
   // Forgets the conversation; the image's cached features stay.
   void reset();
+  // Adds an earlier turn to the conversation without generating it: `user_text` and the answer it
+  // got, as decoded text without EOS (answer_text() of its token ids). The next ask() then sees the
+  // same prompt as after asking `user_text` and getting that answer.
+  void add_turn(const std::string& user_text, std::string answer_text);
+  // The decoded text of generated `token_ids` (EOS dropped) as the conversation stores it: before
+  // chat.py's display clean-up (Answer::text has it), which loses newlines and spaces.
+  std::string answer_text(const std::vector<int64_t>& token_ids) const;
 
   const image::Image& image() const { return *image_; }
+  // Bytes held for the image: its pixels, CLIP rows and, once computed, the SAM embedding.
+  size_t memory_bytes() const;
   image::ImageSize original_size() const { return image_->size(); }
   // Time spent preparing the image when the session opened (CLIP input and features).
   const StageTimings& open_timings() const { return open_timings_; }
@@ -47,6 +57,8 @@ class Session {
  private:
   // Decodes one mask per row of seg_hidden [n, H], chunk by chunk (see MaskOptions), into `answer`.
   void masks_for(const at::Tensor& seg_hidden, const MaskOptions& options, Answer& answer);
+  // The conversation, started on first use.
+  tokenizer::ChatPrompt& chat();
   // The timings of a question: the image preparation is charged to the first one.
   StageTimings start_timings();
 

@@ -1,0 +1,68 @@
+#include "lisa/server/worker.h"
+
+#include "answer_job.h"
+#include "lisa/pipeline/context.h"
+
+namespace lisa::server {
+
+Worker::Worker(const pipeline::Engine& engine, const ServerOptions& options, Metrics& metrics)
+    : engine_(engine), options_(options), metrics_(metrics), thread_([this] { run(); }) {}
+
+Worker::~Worker() {
+  std::deque<std::shared_ptr<Job>> refused;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    refused.swap(queue_);
+    if (current_) current_->cancel();
+  }
+  wake_.notify_all();
+  for (const auto& job : refused) job->fail(503, "the server is shutting down");
+  thread_.join();
+}
+
+bool Worker::submit(const std::shared_ptr<Job>& job) {
+  size_t ahead = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= options_.queue) return false;
+    ahead = queue_.size() + (current_ ? 1 : 0);
+    job->emit({JobEvent::Kind::kQueued, "{\"position\":" + std::to_string(ahead) + "}"});
+    queue_.push_back(job);
+  }
+  wake_.notify_one();
+  return true;
+}
+
+size_t Worker::queue_depth() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+bool Worker::busy() const {
+  std::lock_guard lock(mutex_);
+  return current_ != nullptr;
+}
+
+void Worker::run() {
+  // The context and the cache live on this thread, the cache's sessions answering through the
+  // context: the cache goes first.
+  pipeline::Context context(engine_);
+  ImageCache cache(options_.cache_bytes);
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      job = queue_.front();
+      queue_.pop_front();
+      current_ = job;
+    }
+    answer_job(context, cache, options_, *job, metrics_);
+    std::lock_guard lock(mutex_);
+    current_.reset();
+  }
+}
+
+}  // namespace lisa::server
