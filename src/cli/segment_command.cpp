@@ -21,6 +21,8 @@ struct SegmentArgs {
   int64_t max_pixels = 100'000'000;
   bool resume = false;
   bool force_seg = false;
+  int64_t batch_size = 1;
+  int64_t max_kv_cache_mib = 8192;
 };
 
 // Exit codes: 0 every item succeeded, 3 some failed, 1 nothing could run (bad model or arguments),
@@ -73,6 +75,7 @@ Action add_segment_command(CLI::App& app) {
                 "skip the images recorded as done in results.jsonl; retry those recorded as failed");
   sub->add_flag("--force-seg", args->force_seg,
                 "when an answer has no [SEG], take the mask of the answer \"Sure, [SEG].\" (flagged forced_seg)");
+  add_batch_options(*sub, args->batch_size, args->max_kv_cache_mib);
   return [args, prompt] {
     auto items = segment_items(*args, prompt->count() > 0);
     workflow::SegmentOptions options;
@@ -81,6 +84,8 @@ Action add_segment_command(CLI::App& app) {
     options.max_new_tokens = args->model.max_new_tokens;
     options.force_seg = args->force_seg;
     options.resume = args->resume;
+    options.batch_size = args->batch_size;
+    options.max_kv_cache_mib = args->max_kv_cache_mib;
     options.stop_requested = [] { return StopSignals::received() != 0; };
     const StopSignals signals;
     // Before the model loads: a busy or unusable --out fails at once.

@@ -1,5 +1,6 @@
 #include "lisa/workflow/segment.h"
 
+#include <algorithm>
 #include <exception>
 #include <future>
 #include <map>
@@ -9,6 +10,7 @@
 
 #include "lisa/error.h"
 #include "lisa/image/read_image.h"
+#include "lisa/pipeline/batch.h"
 #include "lisa/pipeline/context.h"
 #include "lisa/pipeline/session.h"
 #include "lisa/render/atomic_file.h"
@@ -70,24 +72,85 @@ image::Image read_picture(const fs::path& path, const image::ReadImageOptions& o
   return image::read_image(path, options);
 }
 
+pipeline::AskOptions ask_options(const SegmentOptions& options, ItemWriter& writer,
+                                 const std::function<bool()>& stopping) {
+  pipeline::AskOptions ask;
+  ask.max_new_tokens = options.max_new_tokens;
+  ask.force_seg = options.force_seg;
+  ask.on_text = [&stopping](const std::string&) {
+    if (stopping()) throw StopRequested();
+  };
+  ask.masks.chunk_size = options.mask_chunk;
+  ask.masks.on_chunk = [&writer, &stopping](int64_t first_index, std::vector<pipeline::SegMask>& chunk) {
+    writer.write_chunk(first_index, std::move(chunk));
+    if (stopping()) throw StopRequested();
+  };
+  return ask;
+}
+
 pipeline::Answer answer_item(pipeline::Context& context, const SegmentItem& item, image::Image picture,
                              const SegmentOptions& options, ItemWriter& writer,
                              const std::function<bool()>& stopping) {
   writer.set_picture(cv::Mat(picture.height(), picture.width(), CV_8UC3, picture.data()).clone());
   auto session = context.open(std::move(picture));
-  pipeline::AskOptions ask;
-  ask.max_new_tokens = options.max_new_tokens;
-  ask.force_seg = options.force_seg;
-  ask.on_text = [&](const std::string&) {
-    if (stopping()) throw StopRequested();
-  };
-  ask.masks.chunk_size = options.mask_chunk;
-  ask.masks.on_chunk = [&](int64_t first_index, std::vector<pipeline::SegMask>& chunk) {
-    writer.write_chunk(first_index, std::move(chunk));
-    if (stopping()) throw StopRequested();
-  };
-  return session.ask(item.prompt, ask);
+  return session.ask(item.prompt, ask_options(options, writer, stopping));
 }
+
+// --batch-size > 1: consecutive items answered together (pipeline/batch.h). Their pictures are read
+// when the group is made; the whole group is answered when its first item is taken, and each item's
+// answer (or failure) is then handed out in input order, so that the items are recorded as if
+// answered one by one. A stop abandons the rest of the group: its writers remove their files.
+class ItemGroup {
+ public:
+  ItemGroup(const std::vector<SegmentItem>& items, size_t first, size_t count, const fs::path& out_dir,
+            const image::ReadImageOptions& read_options) {
+    for (size_t i = first; i < first + count; ++i) {
+      const SegmentItem& item = items[i];
+      pictures_.push_back(
+          std::async(std::launch::async, [&item, read_options] { return read_picture(item.image, read_options); }));
+      writers_.push_back(std::make_shared<ItemWriter>(item, out_dir));
+      prompts_.push_back(item.prompt);
+    }
+  }
+  std::shared_ptr<ItemWriter> writer(size_t index) const { return writers_[index]; }
+  // Item `index`'s answer; rethrows its failure.
+  pipeline::Answer take(size_t index, pipeline::Context& context, const SegmentOptions& options,
+                        const std::function<bool()>& stopping) {
+    if (answers_.empty()) answer(context, options, stopping);
+    pipeline::BatchAnswer& answer = answers_[index];
+    if (answer.error) std::rethrow_exception(answer.error);
+    return std::move(*answer.answer);
+  }
+
+ private:
+  void answer(pipeline::Context& context, const SegmentOptions& options, const std::function<bool()>& stopping) {
+    answers_.resize(writers_.size());
+    std::vector<pipeline::Session> sessions;
+    sessions.reserve(writers_.size());  // the questions point at them
+    std::vector<pipeline::BatchQuestion> questions;
+    std::vector<size_t> asked;
+    for (size_t i = 0; i < writers_.size(); ++i) {
+      try {
+        image::Image picture = pictures_[i].get();
+        writers_[i]->set_picture(cv::Mat(picture.height(), picture.width(), CV_8UC3, picture.data()).clone());
+        sessions.push_back(context.open(std::move(picture)));
+        questions.push_back({&sessions.back(), prompts_[i], ask_options(options, *writers_[i], stopping)});
+        asked.push_back(i);
+      } catch (...) {
+        answers_[i].error = std::current_exception();
+      }
+    }
+    pipeline::BatchOptions batch;
+    batch.max_kv_cache_bytes = options.max_kv_cache_mib << 20;
+    auto answers = context.ask_batch(questions, batch);
+    for (size_t j = 0; j < asked.size(); ++j) answers_[asked[j]] = std::move(answers[j]);
+  }
+
+  std::vector<std::future<image::Image>> pictures_;
+  std::vector<std::shared_ptr<ItemWriter>> writers_;
+  std::vector<std::string> prompts_;
+  std::vector<pipeline::BatchAnswer> answers_;  // per item, once answered
+};
 
 // Records one item: its line after its files, or, when anything failed, an error line after its
 // files were removed. Returns the error ("" on success). Throws when not even the error line can
@@ -171,18 +234,26 @@ SegmentProgress run_segment(const pipeline::Engine& engine, const SegmentPlan& p
   };
 
   pipeline::Context context(engine);
+  const size_t batch = static_cast<size_t>(std::max<int64_t>(1, options.batch_size));
   std::future<image::Image> next_picture;
-  if (!items.empty()) next_picture = read_ahead(items.front());
+  if (!items.empty() && batch == 1) next_picture = read_ahead(items.front());
+  std::optional<ItemGroup> group;
   for (size_t k = 0; k < items.size() && !progress.stopped; ++k) {
     const SegmentItem& item = items[k];
-    std::future<image::Image> picture = std::move(next_picture);
-    if (k + 1 < items.size()) next_picture = read_ahead(items[k + 1]);
-    auto writer = std::make_shared<ItemWriter>(item, out_dir);
+    std::future<image::Image> picture;
+    if (batch == 1) {
+      picture = std::move(next_picture);
+      if (k + 1 < items.size()) next_picture = read_ahead(items[k + 1]);
+    } else if (k % batch == 0) {
+      group.emplace(items, k, std::min(batch, items.size() - k), out_dir, read_options);
+    }
+    auto writer = batch == 1 ? std::make_shared<ItemWriter>(item, out_dir) : group->writer(k % batch);
     auto answer = std::make_shared<std::optional<pipeline::Answer>>();
     std::string error;
     try {
       if (stopping()) throw StopRequested();
-      *answer = answer_item(context, item, picture.get(), options, *writer, stopping);
+      *answer = batch == 1 ? answer_item(context, item, picture.get(), options, *writer, stopping)
+                           : group->take(k % batch, context, options, stopping);
     } catch (const StopRequested&) {
       progress.stopped = true;  // `writer` removes what the item wrote when it goes
       continue;

@@ -30,6 +30,10 @@ struct EvalOptions {
   bool save_masks = false;
   int64_t max_new_tokens = 512;
   std::string conv_type = "llava_v1";
+  // Generate mode: images whose questions are answered together (pipeline/batch.h), results still
+  // in split order; teacher-forced mode ignores it (one pass per image, nothing to batch).
+  int64_t batch_size = 1;
+  int64_t max_kv_cache_mib = 8192;  // pipeline::BatchOptions::max_kv_cache_bytes, in MiB
 };
 
 // Called after each image with its file name, its error ("" when it was evaluated) and how many of
