@@ -49,18 +49,24 @@ class BatchAnswers : public lisa::testing::OnEachDevice {
   }
   static void TearDownTestSuite() { engines_.clear(); }
 
-  // Opens one session per case of `group` and asks its question, all in one batch.
-  // on_text, when given, is told which question each streamed piece of text belongs to.
-  std::vector<pipeline::BatchAnswer> ask(pipeline::Context& context, const std::vector<const GoldenCase*>& group,
-                                         const pipeline::BatchOptions& options = {},
-                                         const std::function<void(size_t)>& on_text = {}) {
+  // A session per golden case (CLIP and, once asked, the SAM embedding computed once per test).
+  std::vector<pipeline::Session> open_sessions(pipeline::Context& context, size_t count) const {
     std::vector<pipeline::Session> sessions;
-    for (const GoldenCase* golden : group) sessions.push_back(context.open(lisa::image::read_image(golden->image_path())));
+    for (size_t i = 0; i < count; ++i) sessions.push_back(context.open(lisa::image::read_image(cases_[i].image_path())));
+    return sessions;
+  }
+  // Asks case i's question of sessions[i] for each i of `group`, all in one batch, each conversation
+  // started afresh. on_text, when given, is told which question each streamed piece of text is of.
+  std::vector<pipeline::BatchAnswer> ask(pipeline::Context& context, std::vector<pipeline::Session>& sessions,
+                                         const std::vector<size_t>& group, const pipeline::BatchOptions& options = {},
+                                         const std::function<void(size_t)>& on_text = {}) const {
     std::vector<pipeline::BatchQuestion> questions;
-    for (size_t i = 0; i < group.size(); ++i) {
-      pipeline::BatchQuestion question{&sessions[i], group[i]->meta.at("user_text").get<std::string>(), {}};
-      question.options.max_new_tokens = group[i]->meta.at("max_new_tokens").get<int64_t>();
-      if (on_text) question.options.on_text = [on_text, i](const std::string&) { on_text(i); };
+    for (size_t k = 0; k < group.size(); ++k) {
+      const GoldenCase& golden = cases_[group[k]];
+      sessions[group[k]].reset();
+      pipeline::BatchQuestion question{&sessions[group[k]], golden.meta.at("user_text").get<std::string>(), {}};
+      question.options.max_new_tokens = golden.meta.at("max_new_tokens").get<int64_t>();
+      if (on_text) question.options.on_text = [on_text, k](const std::string&) { on_text(k); };
       questions.push_back(std::move(question));
     }
     return context.ask_batch(questions, options);
@@ -102,22 +108,22 @@ void expect_golden(const pipeline::BatchAnswer& result, const GoldenCase& golden
 
 TEST_P(BatchAnswers, AnyBatchSizeGivesTheSingleAnswers) {
   pipeline::Context context(engine());
+  auto sessions = open_sessions(context, cases_.size());
   for (const size_t batch : {1u, 2u, 3u, 8u}) {
     SCOPED_TRACE("batch size " + std::to_string(batch));
     for (size_t first = 0; first < cases_.size(); first += batch) {
-      std::vector<const GoldenCase*> group;
-      for (size_t i = first; i < std::min(cases_.size(), first + batch); ++i) group.push_back(&cases_[i]);
-      const auto answers = ask(context, group);
+      std::vector<size_t> group;
+      for (size_t i = first; i < std::min(cases_.size(), first + batch); ++i) group.push_back(i);
+      const auto answers = ask(context, sessions, group);
       ASSERT_EQ(answers.size(), group.size());
-      for (size_t i = 0; i < group.size(); ++i) expect_golden(answers[i], *group[i]);
+      for (size_t k = 0; k < group.size(); ++k) expect_golden(answers[k], cases_[group[k]]);
     }
   }
 }
 
 TEST_P(BatchAnswers, AQuestionFailingMidBatchIsReportedAlone) {
   pipeline::Context context(engine());
-  std::vector<pipeline::Session> sessions;
-  for (size_t i = 0; i < 3; ++i) sessions.push_back(context.open(lisa::image::read_image(cases_[i].image_path())));
+  auto sessions = open_sessions(context, 3);
   std::string too_long;
   for (int i = 0; i < 3000; ++i) too_long += "word ";
   std::vector<pipeline::BatchQuestion> questions{
@@ -138,11 +144,12 @@ TEST_P(BatchAnswers, AQuestionFailingMidBatchIsReportedAlone) {
 
 TEST_P(BatchAnswers, TheKvCacheBoundShrinksTheBatchOrFailsClearly) {
   pipeline::Context context(engine());
-  const std::vector<const GoldenCase*> group{&cases_[0], &cases_[1], &cases_[2]};
+  auto sessions = open_sessions(context, 3);
+  const std::vector<size_t> group{0, 1, 2};
   // Under a bound of one byte no question fits: each fails, naming the option.
   pipeline::BatchOptions tiny;
   tiny.max_kv_cache_bytes = 1;
-  for (const auto& result : ask(context, group, tiny)) {
+  for (const auto& result : ask(context, sessions, group, tiny)) {
     ASSERT_TRUE(result.error);
     EXPECT_NE(message(result.error).find("--max-kv-cache-mib"), std::string::npos);
   }
@@ -153,21 +160,21 @@ TEST_P(BatchAnswers, TheKvCacheBoundShrinksTheBatchOrFailsClearly) {
   const int64_t granule = 256 * llama.num_layers * 2 * llama.num_kv_heads * llama.head_dim() * 4;
   pipeline::BatchOptions one;
   one.max_kv_cache_bytes = 0;
-  for (const GoldenCase* golden : group) {
+  for (const size_t i : group) {
     pipeline::BatchOptions alone;
-    for (alone.max_kv_cache_bytes = granule; !ask(context, {golden}, alone)[0].answer;
+    for (alone.max_kv_cache_bytes = granule; !ask(context, sessions, {i}, alone)[0].answer;
          alone.max_kv_cache_bytes += granule)
       ASSERT_LT(alone.max_kv_cache_bytes, 64 * granule);
     one.max_kv_cache_bytes = std::max(one.max_kv_cache_bytes, alone.max_kv_cache_bytes);
   }
   std::vector<size_t> streamed;
-  const auto answers = ask(context, group, one, [&](size_t item) { streamed.push_back(item); });
-  for (size_t i = 0; i < group.size(); ++i) expect_golden(answers[i], *group[i]);
+  const auto answers = ask(context, sessions, group, one, [&](size_t item) { streamed.push_back(item); });
+  for (size_t i : group) expect_golden(answers[i], cases_[i]);
   EXPECT_TRUE(std::is_sorted(streamed.begin(), streamed.end()));
   EXPECT_EQ(std::set<size_t>(streamed.begin(), streamed.end()).size(), 3u);
   // Unbounded, the three decode together: their text interleaves.
   streamed.clear();
-  ask(context, group, {}, [&](size_t item) { streamed.push_back(item); });
+  ask(context, sessions, group, {}, [&](size_t item) { streamed.push_back(item); });
   EXPECT_FALSE(std::is_sorted(streamed.begin(), streamed.end()));
 }
 
