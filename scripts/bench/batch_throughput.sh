@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Batched answering's throughput on this CPU (issue 15): `lisa bench --batch-size B` on the random
-# 'mid' checkpoint (made under build/bench/models if missing, as compare.sh makes it), one photo opened
+# 'mid' checkpoint (build/bench/models/mid-fp32, as compare_cpu.sh makes it), one photo opened
 # once per question (CLIP and the SAM encoder run for every question), a forced mask per question,
 # exactly ANSWER_TOKENS tokens per answer. Prints a Markdown table: decode tokens/s summed over the
 # batch and questions (images) per minute end to end, per precision and batch size. Builds nothing.
@@ -22,23 +22,16 @@ MODELS_DIR="${MODELS_DIR:-$ROOT/build/bench/models}"
 RESULTS_DIR="${RESULTS_DIR:-$ROOT/build/bench/results/batch}"
 PROMPT="${PROMPT:-Can you segment the dog with the horn in this image? Please output segmentation mask.}"
 source "$BENCH/reference_python.sh"
-if [[ -z "${IMAGE:-}" ]]; then
-  for candidate in "$ROOT/shared/images/dog_with_horn.jpg" /work/shared/images/dog_with_horn.jpg \
-                   "$ROOT/tests/data/golden/images/coffee.jpg"; do
-    if [[ -f "$candidate" ]]; then IMAGE="$candidate"; break; fi
-  done
-fi
+[[ -n "${IMAGE:-}" ]] || IMAGE="$ROOT/shared/images/dog_with_horn.jpg"
+[[ -f "$IMAGE" ]] || IMAGE=/work/shared/images/dog_with_horn.jpg
 die() { echo "batch_throughput.sh: $*" >&2; exit 1; }
 [[ -x "$LISA_BIN" ]] || die "no lisa binary at $LISA_BIN (build it first, or set LISA_BIN)"
 "$LISA_BIN" bench --help 2>/dev/null | grep -q -- --batch-size || die "$LISA_BIN bench has no --batch-size"
-
+[[ -f "$IMAGE" ]] || die "image $IMAGE not found (set IMAGE)"
 CKPT="$MODELS_DIR/mid-fp32"  # bf16 runs convert it at load
-if [[ ! -f "$CKPT/lisa/config.json" || ! -f "$CKPT/clip/model.safetensors" ]]; then
-  rm -rf "$CKPT.partial"
-  "$PYTHON" "$BENCH/make_random_lisa.py" --preset mid --dtype fp32 --out "$CKPT.partial"
-  rm -rf "$CKPT"
-  mv "$CKPT.partial" "$CKPT"
-fi
+[[ -f "$CKPT/lisa/config.json" && -f "$CKPT/clip/model.safetensors" ]] ||
+  die "no checkpoint at $CKPT: make it with scripts/bench/compare_cpu.sh (once) or" \
+      "make_random_lisa.py --preset mid --dtype fp32 --out $CKPT"
 
 mkdir -p "$RESULTS_DIR"
 if (( THREADS > 0 )); then export OMP_NUM_THREADS="$THREADS"; fi

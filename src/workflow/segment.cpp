@@ -142,8 +142,12 @@ class ItemGroup {
     }
     pipeline::BatchOptions batch;
     batch.max_kv_cache_bytes = options.max_kv_cache_mib << 20;
-    auto answers = context.ask_batch(questions, batch);
-    for (size_t j = 0; j < asked.size(); ++j) answers_[asked[j]] = std::move(answers[j]);
+    try {
+      auto answers = context.ask_batch(questions, batch);
+      for (size_t j = 0; j < asked.size(); ++j) answers_[asked[j]] = std::move(answers[j]);
+    } catch (...) {  // the batch as a whole failed: each of its items did
+      for (size_t i : asked) answers_[i].error = std::current_exception();
+    }
   }
 
   std::vector<std::future<image::Image>> pictures_;
