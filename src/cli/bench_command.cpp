@@ -17,6 +17,8 @@ struct BenchArgs {
   int warmup = 1;
   int64_t answer_tokens = 0;
   std::string format = "md";
+  int64_t batch_size = 1;
+  int64_t max_kv_cache_mib = 8192;
 };
 }  // namespace
 
@@ -25,7 +27,9 @@ Action add_bench_command(CLI::App& app) {
   auto* sub = app.add_subcommand("bench", "Benchmark every pipeline stage (mean ± sd over repetitions)");
   sub->footer(
       "Every repetition opens the image afresh and forces a mask, so CLIP, the SAM encoder and the mask\n"
-      "decoder are always measured. --answer-tokens N generates exactly N tokens (EOS ignored).");
+      "decoder are always measured. --answer-tokens N generates exactly N tokens (EOS ignored).\n"
+      "--batch-size B: each repetition opens the image B times and answers the B questions as one batch;\n"
+      "the stages are then the batch's (summed over its answers), decode tok/s is summed over the batch.");
   add_model_options(*sub, args->model);
   sub->add_option("-i,--image", args->image, "image file")->required();
   sub->add_option("-p,--prompt", args->prompt, "question")->capture_default_str();
@@ -37,6 +41,7 @@ Action add_bench_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   sub->add_option("-o,--output", args->format, "md | json")->capture_default_str()->check(CLI::IsMember({"md", "json"}));
+  add_batch_options(*sub, args->batch_size, args->max_kv_cache_mib);
   return [args] {
     const auto engine = pipeline::Engine::load(args->model.engine_options());
     const auto picture = image::read_image(args->image);
@@ -46,6 +51,8 @@ Action add_bench_command(CLI::App& app) {
     options.warmup = args->warmup;
     options.answer_tokens = args->answer_tokens;
     options.max_new_tokens = args->model.max_new_tokens;
+    options.batch_size = args->batch_size;
+    options.max_kv_cache_mib = args->max_kv_cache_mib;
     const auto report = workflow::run_bench(*engine, picture, options);
     if (args->format == "json") {
       std::cout << workflow::bench_json(report) << "\n";

@@ -20,6 +20,8 @@ struct EvalArgs {
   std::string out = "eval_output";
   bool save_masks = false;
   ShardArgs shard;
+  int64_t batch_size = 1;
+  int64_t max_kv_cache_mib = 8192;
 };
 
 // Exit code when some images could not be evaluated, as in `lisa segment`.
@@ -68,6 +70,7 @@ Action add_eval_command(CLI::App& app) {
   sub->add_option("-o,--out", args->out, "output directory")->capture_default_str();
   sub->add_flag("--save-masks", args->save_masks, "also write the predicted masks to {out}/masks/{stem}_mask_0.png");
   add_shard_options(*sub, args->shard);
+  add_batch_options(*sub, args->batch_size, args->max_kv_cache_mib);
   return [args] {
     const auto shard = resolve_shard(args->shard, "eval", args->model);
     if (args->shard.print_only) {
@@ -84,6 +87,8 @@ Action add_eval_command(CLI::App& app) {
     options.save_masks = args->save_masks;
     options.max_new_tokens = args->model.max_new_tokens;
     options.conv_type = args->model.conv_type;
+    options.batch_size = args->batch_size;
+    options.max_kv_cache_mib = args->max_kv_cache_mib;
     workflow::check_eval_paths(options);  // bad paths fail before the model is loaded
     const auto engine = pipeline::Engine::load(args->model.engine_options());
     std::unique_ptr<Progress> progress;

@@ -75,4 +75,19 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
       ->check(CLI::IsMember({32, 64, 128, 256}));
 }
 
+void add_batch_options(CLI::App& command, int64_t& batch_size, int64_t& max_kv_cache_mib) {
+  command
+      .add_option("--batch-size", batch_size,
+                  "questions answered together: decoded as one batch, each with its own answer (1: one at a "
+                  "time, the CUDA-graph path)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{256}));
+  command
+      .add_option("--max-kv-cache-mib", max_kv_cache_mib,
+                  "bound on a batch's KV caches: a batch that would exceed it runs in smaller parts; a question "
+                  "that alone exceeds it fails")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+}
+
 }  // namespace lisa::cli

@@ -34,6 +34,10 @@ struct ModelOptions {
 // --no-cuda-graphs, --quantize, --group-size. --threads goes to runtime_options(), not to `options`.
 void add_model_options(CLI::App& command, ModelOptions& options);
 
+// Adds --batch-size (questions answered together) and --max-kv-cache-mib (their KV caches' bound);
+// segment and eval share them.
+void add_batch_options(CLI::App& command, int64_t& batch_size, int64_t& max_kv_cache_mib);
+
 // The process-wide settings the command line asked for (one subcommand runs per process); main
 // applies them once, before the command runs.
 pipeline::RuntimeOptions& runtime_options();

@@ -25,6 +25,8 @@ struct SegmentArgs {
   bool force_seg = false;
   std::vector<std::string> devices;
   ShardArgs shard;
+  int64_t batch_size = 1;
+  int64_t max_kv_cache_mib = 8192;
 };
 
 // Exit codes: 0 every item succeeded, 3 some failed, 1 nothing could run (bad model or arguments),
@@ -116,6 +118,7 @@ Action add_segment_command(CLI::App& app) {
                   "results are those of one device")
       ->delimiter(',');
   add_shard_options(*sub, args->shard);
+  add_batch_options(*sub, args->batch_size, args->max_kv_cache_mib);
   return [args, prompt] {
     const auto shard = resolve_shard(args->shard, "segment", args->model, !args->devices.empty());
     if (args->shard.print_only) {
@@ -135,6 +138,8 @@ Action add_segment_command(CLI::App& app) {
     options.max_new_tokens = args->model.max_new_tokens;
     options.force_seg = args->force_seg;
     options.resume = args->resume;
+    options.batch_size = args->batch_size;
+    options.max_kv_cache_mib = args->max_kv_cache_mib;
     options.stop_requested = [] { return StopSignals::received() != 0; };
     const StopSignals signals;
     // Before the model loads: a busy or unusable --out fails at once.

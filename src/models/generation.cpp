@@ -5,15 +5,15 @@
 #include <string>
 
 #include "lisa/error.h"
+#include "models/generation_parts.h"
 #include "models/host_token.h"
 
 namespace lisa::models {
 
-namespace {
 // Rows of `hidden` [1, T - first_row, H] (the sequence's rows from `first_row` on) that predict the
 // [SEG] ids of `sequence` -> [n, H].
 at::Tensor seg_rows(const at::Tensor& hidden, const MultimodalSequence& sequence, int64_t seg_token_id,
-                    int64_t first_row = 0) {
+                    int64_t first_row) {
   std::vector<int64_t> rows;
   for (size_t k = 1; k < sequence.ids.size(); ++k) {
     if (sequence.ids[k] != seg_token_id) continue;
@@ -21,21 +21,25 @@ at::Tensor seg_rows(const at::Tensor& hidden, const MultimodalSequence& sequence
   }
   return hidden[0].index_select(0, at::tensor(rows, at::kLong).to(hidden.device()));
 }
-}  // namespace
+
+void check_generation_room(const KvCache& cache, const MultimodalSequence& prompt, int64_t max_new_tokens) {
+  if (max_new_tokens < 1)
+    throw Error("generation: max_new_tokens must be at least 1, got " + std::to_string(max_new_tokens));
+  const int64_t needed = cache.length() + prompt.embeds.size(1) + max_new_tokens - 1;
+  if (needed > cache.capacity())
+    throw Error("generation: prompt of " + std::to_string(prompt.embeds.size(1)) + " positions after " +
+                std::to_string(cache.length()) + " cached ones plus " + std::to_string(max_new_tokens) +
+                " new tokens need a context of " + std::to_string(needed) + ", the KV cache holds " +
+                std::to_string(cache.capacity()));
+}
+
+bool is_eos(const std::vector<int64_t>& eos_token_ids, int64_t token) {
+  return std::find(eos_token_ids.begin(), eos_token_ids.end(), token) != eos_token_ids.end();
+}
 
 GreedyResult generate_greedy(const LlamaModel& model, KvCache& cache, const MultimodalSequence& prompt,
                              const GreedyOptions& options) {
-  if (options.max_new_tokens < 1)
-    throw Error("generation: max_new_tokens must be at least 1, got " + std::to_string(options.max_new_tokens));
-  const int64_t needed = cache.length() + prompt.embeds.size(1) + options.max_new_tokens - 1;
-  if (needed > cache.capacity())
-    throw Error("generation: prompt of " + std::to_string(prompt.embeds.size(1)) + " positions after " +
-                std::to_string(cache.length()) + " cached ones plus " + std::to_string(options.max_new_tokens) +
-                " new tokens need a context of " + std::to_string(needed) + ", the KV cache holds " +
-                std::to_string(cache.capacity()));
-  auto is_eos = [&](int64_t token) {
-    return std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(), token) != options.eos_token_ids.end();
-  };
+  check_generation_room(cache, prompt, options.max_new_tokens);
 
   // One decoding step: `hidden` [H] is the final hidden state that predicts `token` (its argmax,
   // still on the device: the next step's embedding lookup reads it there).
@@ -53,7 +57,7 @@ GreedyResult generate_greedy(const LlamaModel& model, KvCache& cache, const Mult
   };
 
   const at::Tensor prefill = model.forward(prompt.embeds, cache);  // [1, T, H]
-  std::vector<at::Tensor> seg_hidden{seg_rows(prefill, prompt, options.seg_token_id)};
+  std::vector<at::Tensor> seg_hidden{seg_rows(prefill, prompt, options.seg_token_id, 0)};
   Step current = step_from(prefill[0][-1]);
   if (options.on_prefilled) options.on_prefilled();
 
@@ -70,7 +74,7 @@ GreedyResult generate_greedy(const LlamaModel& model, KvCache& cache, const Mult
     result.tokens.push_back(token);
     if (options.on_token) options.on_token(token);
     if (token == options.seg_token_id) seg_hidden.push_back(current.hidden.unsqueeze(0));
-    if (is_eos(token) || !room) {
+    if (is_eos(options.eos_token_ids, token) || !room) {
       if (ahead) cache.truncate(cache.length() - 1);  // the step queued after EOS never happened
       break;
     }
@@ -97,7 +101,7 @@ at::Tensor teacher_forced_seg_hidden_reusing(const LlamaModel& model, KvCache& c
 
 at::Tensor teacher_forced_seg_hidden(const LlamaModel& model, KvCache& cache, const MultimodalSequence& sequence,
                                      int64_t seg_token_id) {
-  return seg_rows(model.forward(sequence.embeds, cache), sequence, seg_token_id);
+  return seg_rows(model.forward(sequence.embeds, cache), sequence, seg_token_id, 0);
 }
 
 }  // namespace lisa::models

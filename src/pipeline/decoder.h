@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "lisa/models/decode_graph.h"
 #include "lisa/models/kv_cache.h"
@@ -24,10 +25,19 @@ class Decoder {
   std::function<at::Tensor(const at::Tensor&, models::KvCache&)> feed();
   bool uses_cuda_graphs() const { return graph_ != nullptr; }
 
+  // Context::ask_batch: `count` distinct caches, emptied, each with room for `positions`; all of
+  // one capacity (positions rounded up as for cache_for), kept for the next batch when they fit it.
+  // Never recorded into a graph (batched steps launch their kernels). Separate from cache_for's.
+  std::vector<models::KvCache*> batch_caches(size_t count, int64_t positions);
+  // The capacity batch_caches gives for `positions`, and the bytes of one cache of that capacity.
+  int64_t capacity_for(int64_t positions) const;
+  int64_t cache_bytes(int64_t capacity) const;
+
  private:
   const models::LlamaModel* llama_;
   std::unique_ptr<models::DecodeGraph> graph_;
   std::optional<models::KvCache> cache_;
+  std::vector<models::KvCache> batch_caches_;
 };
 
 }  // namespace lisa::pipeline

@@ -18,12 +18,17 @@
 #include "sam_encoding.h"
 #include "stopwatch.h"
 #include "text_stream.h"
+#include "turn.h"
 
 namespace lisa::pipeline {
 
 namespace {
 // The answer LISA is made to give when --force-seg asks for a mask the model did not produce.
 constexpr const char* kForcedAnswer = "Sure, [SEG].";
+
+void stop_if_asked(const AskOptions& options) {
+  if (options.stop_requested && options.stop_requested()) throw AskStopped();
+}
 
 bool has_image_placeholder(const std::vector<int64_t>& ids) {
   return std::find(ids.begin(), ids.end(), tokenizer::kImageTokenIndex) != ids.end();
@@ -125,56 +130,60 @@ void Session::masks_for(const at::Tensor& seg_hidden, const MaskOptions& options
   }
 }
 
-Answer Session::ask(const std::string& user_text, const AskOptions& options) {
+std::unique_ptr<Session::Turn> Session::begin_turn(const std::string& user_text, const AskOptions& options) {
   const auto& engine = *engine_;
   const auto& tok = engine.tokenizer();
-  Stopwatch total(engine.device());
-  Stopwatch watch(engine.device());
-  Answer answer;
-  answer.timings = start_timings();
+  // Made before the question joins the conversation: a turn that ends unanswered restores it.
+  auto turn = std::make_unique<Turn>(engine.device(), TextStream(tok, engine.eos_token_ids(), options.on_text), chat());
+  turn->answer.timings = start_timings();
   sam_->start();  // CUDA: the SAM encoder runs alongside the LLM
-  const auto stop_if_asked = [&] {
-    if (options.stop_requested && options.stop_requested()) throw AskStopped();
-  };
-  // A question that fails or is stopped leaves the conversation as it was.
-  const tokenizer::ChatPrompt before = chat();
-  bool answered = false;
-  struct OnExit {
-    std::function<void()> run;
-    ~OnExit() { run(); }
-  } restore{[&] {
-    if (!answered) *chat_ = before;
-  }};
   const std::string prompt = chat_->ask(user_text);
-  const std::vector<int64_t> ids = tok.tokenize_with_image(prompt);
+  turn->ids = tok.tokenize_with_image(prompt);
   const auto& llama = engine.models().llama;
-  const auto sequence = models::splice_image(llama, ids, has_image_placeholder(ids) ? clip_rows_ : at::Tensor());
-  const int64_t positions = sequence.embeds.size(1) + options.max_new_tokens;
-  if (positions > engine.max_positions())
-    throw Error("the conversation needs " + std::to_string(positions) + " positions (prompt " +
-                std::to_string(sequence.embeds.size(1)) + " + max_new_tokens " +
+  turn->sequence = models::splice_image(llama, turn->ids, has_image_placeholder(turn->ids) ? clip_rows_ : at::Tensor());
+  turn->positions = turn->sequence.embeds.size(1) + options.max_new_tokens;
+  if (turn->positions > engine.max_positions())
+    throw Error("the conversation needs " + std::to_string(turn->positions) + " positions (prompt " +
+                std::to_string(turn->sequence.embeds.size(1)) + " + max_new_tokens " +
                 std::to_string(options.max_new_tokens) + "), the model allows " +
                 std::to_string(engine.max_positions()) + ": start a new conversation or lower --max-new-tokens");
-  models::KvCache& cache = context_->decoder().cache_for(positions);
-  answer.timings.preprocess_ms += watch.lap();
+  return turn;
+}
 
-  TextStream stream(tok, engine.eos_token_ids(), options.on_text);
+Answer Session::ask(const std::string& user_text, const AskOptions& options) {
+  const auto& engine = *engine_;
+  auto turn = begin_turn(user_text, options);
+  Answer& answer = turn->answer;
+  models::KvCache& cache = context_->decoder().cache_for(turn->positions);
+  answer.timings.preprocess_ms += turn->watch.lap();
+
   models::GreedyOptions greedy;
   greedy.max_new_tokens = options.max_new_tokens;
   if (!options.ignore_eos) greedy.eos_token_ids = engine.eos_token_ids();
-  greedy.seg_token_id = tok.seg_token_id();
+  greedy.seg_token_id = engine.tokenizer().seg_token_id();
   greedy.queue_ahead = engine.device().is_cuda();
   greedy.feed = context_->decoder().feed();
-  greedy.on_prefilled = [&] { answer.timings.prefill_ms = watch.lap(); };
+  greedy.on_prefilled = [&] { answer.timings.prefill_ms = turn->watch.lap(); };
   greedy.on_token = [&](int64_t token) {
-    stream.push(token);
-    stop_if_asked();
+    turn->stream.push(token);
+    stop_if_asked(options);
   };
-  const auto result = models::generate_greedy(llama, cache, sequence, greedy);
-  answer.timings.decode_ms = watch.lap();
+  const auto result = models::generate_greedy(engine.models().llama, cache, turn->sequence, greedy);
+  answer.timings.decode_ms = turn->watch.lap();
+  Answer finished = finish_turn(*turn, result, cache, options);
+  finished.timings.total_ms += turn->total.lap();
+  return finished;
+}
+
+Answer Session::finish_turn(Turn& turn, const models::GreedyResult& result, models::KvCache& cache,
+                            const AskOptions& options) {
+  const auto& engine = *engine_;
+  const auto& tok = engine.tokenizer();
+  const auto& llama = engine.models().llama;
+  Answer answer = std::move(turn.answer);
   answer.timings.decode_tokens = static_cast<int64_t>(result.tokens.size()) - 1;
   answer.token_ids = result.tokens;
-  answer.text = tokenizer::display_text(stream.text());
+  answer.text = tokenizer::display_text(turn.stream.text());
 
   at::Tensor seg_hidden = result.seg_hidden;
   if (seg_hidden.size(0) == 0 && options.force_seg) {
@@ -184,7 +193,7 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
     const auto forced_sequence =
         models::splice_image(llama, forced_ids, has_image_placeholder(forced_ids) ? clip_rows_ : at::Tensor());
     // The forced prompt repeats the question's ids; their keys/values are in the cache already.
-    const int64_t reused_rows = shared_prefix_rows(ids, forced_sequence);
+    const int64_t reused_rows = shared_prefix_rows(turn.ids, forced_sequence);
     if (reused_rows > 0 && forced_sequence.embeds.size(1) <= cache.capacity()) {
       seg_hidden = models::teacher_forced_seg_hidden_reusing(llama, cache, forced_sequence, tok.seg_token_id(),
                                                             reused_rows);
@@ -193,13 +202,12 @@ Answer Session::ask(const std::string& user_text, const AskOptions& options) {
       seg_hidden = models::teacher_forced_seg_hidden(llama, forced_cache, forced_sequence, tok.seg_token_id());
     }
     answer.forced_seg = true;
-    answer.timings.prefill_ms += watch.lap();
+    answer.timings.prefill_ms += turn.watch.lap();
   }
-  stop_if_asked();
-  chat_->answer(stream.text());
-  answered = true;
+  stop_if_asked(options);
+  chat_->answer(turn.stream.text());
+  turn.answered = true;
   masks_for(seg_hidden, options.masks, answer);
-  answer.timings.total_ms += total.lap();
   return answer;
 }
 

@@ -1,5 +1,7 @@
 #include "lisa/workflow/bench.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -11,6 +13,7 @@
 #include <sstream>
 
 #include "lisa/error.h"
+#include "lisa/pipeline/batch.h"
 #include "lisa/pipeline/context.h"
 #include "lisa/pipeline/session.h"
 
@@ -27,16 +30,54 @@ StageStats stats(const std::string& stage, const std::vector<double>& values) {
   return s;
 }
 
-pipeline::StageTimings one_query(pipeline::Context& context, const image::Image& picture,
-                                 const BenchOptions& options, int64_t& tokens) {
-  auto session = context.open(picture);
+pipeline::AskOptions ask_options(const BenchOptions& options) {
   pipeline::AskOptions ask;
   ask.force_seg = true;
   ask.max_new_tokens = options.answer_tokens > 0 ? options.answer_tokens : options.max_new_tokens;
   ask.ignore_eos = options.answer_tokens > 0;
-  const auto answer = session.ask(options.prompt, ask);
-  tokens = static_cast<int64_t>(answer.token_ids.size());
-  return answer.timings;
+  return ask;
+}
+
+void add(pipeline::StageTimings& sum, const pipeline::StageTimings& t) {
+  sum.preprocess_ms += t.preprocess_ms;
+  sum.clip_ms += t.clip_ms;
+  sum.sam_encoder_ms += t.sam_encoder_ms;
+  sum.prefill_ms += t.prefill_ms;
+  sum.decode_ms += t.decode_ms;
+  sum.decode_tokens += t.decode_tokens;
+  sum.sam_decode_ms += t.sam_decode_ms;
+  sum.postprocess_ms += t.postprocess_ms;
+  sum.total_ms += t.total_ms;
+}
+
+// One repetition: its stage times (summed over a batch's answers) and its wall-clock milliseconds.
+pipeline::StageTimings one_query(pipeline::Context& context, const image::Image& picture,
+                                 const BenchOptions& options, int64_t& tokens, double& wall_ms) {
+  const auto start = std::chrono::steady_clock::now();
+  pipeline::StageTimings timings;
+  if (options.batch_size <= 1) {
+    auto session = context.open(picture);
+    const auto answer = session.ask(options.prompt, ask_options(options));
+    tokens = static_cast<int64_t>(answer.token_ids.size());
+    timings = answer.timings;
+  } else {
+    std::vector<pipeline::Session> sessions;
+    sessions.reserve(static_cast<size_t>(options.batch_size));  // the questions point at them
+    std::vector<pipeline::BatchQuestion> questions;
+    for (int64_t i = 0; i < options.batch_size; ++i) {
+      sessions.push_back(context.open(picture));
+      questions.push_back({&sessions.back(), options.prompt, ask_options(options)});
+    }
+    pipeline::BatchOptions batch;
+    batch.max_kv_cache_bytes = options.max_kv_cache_mib << 20;
+    for (const auto& result : context.ask_batch(questions, batch)) {
+      if (result.error) std::rethrow_exception(result.error);
+      tokens = static_cast<int64_t>(result.answer->token_ids.size());
+      add(timings, result.answer->timings);
+    }
+  }
+  wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return timings;
 }
 
 void measure_peak_memory(const at::Device& device, BenchReport& report) {
@@ -64,9 +105,18 @@ BenchReport run_bench(const pipeline::Engine& engine, const image::Image& pictur
   if (options.repetitions < 1) throw Error("bench: the number of repetitions must be at least 1");
   BenchReport report;
   pipeline::Context context(engine);  // one for every query, as a long-running worker keeps its cache
-  for (int i = 0; i < options.warmup; ++i) one_query(context, picture, options, report.answer_tokens);
+  double wall_ms = 0;
+  for (int i = 0; i < options.warmup; ++i) one_query(context, picture, options, report.answer_tokens, wall_ms);
   std::vector<pipeline::StageTimings> runs;
-  for (int i = 0; i < options.repetitions; ++i) runs.push_back(one_query(context, picture, options, report.answer_tokens));
+  std::vector<double> images_per_minute;
+  for (int i = 0; i < options.repetitions; ++i) {
+    runs.push_back(one_query(context, picture, options, report.answer_tokens, wall_ms));
+    images_per_minute.push_back(60000.0 * static_cast<double>(std::max<int64_t>(1, options.batch_size)) / wall_ms);
+  }
+  const auto throughput = stats("images_per_minute", images_per_minute);
+  report.images_per_minute = throughput.mean_ms;
+  report.images_per_minute_sd = throughput.sd_ms;
+  report.batch_size = std::max<int64_t>(1, options.batch_size);
 
   using Field = std::function<double(const pipeline::StageTimings&)>;
   const std::vector<std::pair<std::string, Field>> fields = {
@@ -110,7 +160,11 @@ std::string bench_markdown(const BenchReport& report) {
   std::snprintf(row, sizeof row, "| decode tok/s | %.1f | %.1f |\n", report.decode_tokens_per_s,
                 report.decode_tokens_per_s_sd);
   out += row;
-  std::snprintf(row, sizeof row, "\n%d repetitions, %lld answer tokens per query\n", report.repetitions,
+  std::snprintf(row, sizeof row, "| images/min | %.2f | %.2f |\n", report.images_per_minute,
+                report.images_per_minute_sd);
+  out += row;
+  std::snprintf(row, sizeof row, "\nbatch size %lld, %d repetitions, %lld answer tokens per query\n",
+                static_cast<long long>(report.batch_size), report.repetitions,
                 static_cast<long long>(report.answer_tokens));
   out += row;
   if (!report.peak_memory_kind.empty()) {
@@ -125,6 +179,8 @@ std::string bench_json(const BenchReport& report) {
   nlohmann::ordered_json json;
   for (const auto& s : report.stages) json["stages"][s.stage] = {{"mean_ms", s.mean_ms}, {"sd_ms", s.sd_ms}};
   json["decode_tokens_per_s"] = {{"mean", report.decode_tokens_per_s}, {"sd", report.decode_tokens_per_s_sd}};
+  json["images_per_minute"] = {{"mean", report.images_per_minute}, {"sd", report.images_per_minute_sd}};
+  json["batch_size"] = report.batch_size;
   json["answer_tokens"] = report.answer_tokens;
   json["repetitions"] = report.repetitions;
   json["device"] = report.device;

@@ -1,5 +1,6 @@
 #include "lisa/workflow/segment.h"
 
+#include <algorithm>
 #include <exception>
 #include <future>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "lisa/error.h"
 #include "lisa/image/read_image.h"
+#include "lisa/pipeline/batch.h"
 #include "lisa/pipeline/context.h"
 #include "lisa/pipeline/session.h"
 #include "lisa/render/atomic_file.h"
@@ -42,24 +44,89 @@ image::Image read_picture(const fs::path& path, const image::ReadImageOptions& o
   return image::read_image(path, options);
 }
 
+pipeline::AskOptions ask_options(const SegmentOptions& options, ItemWriter& writer,
+                                 const std::function<bool()>& stopping) {
+  pipeline::AskOptions ask;
+  ask.max_new_tokens = options.max_new_tokens;
+  ask.force_seg = options.force_seg;
+  ask.on_text = [&stopping](const std::string&) {
+    if (stopping()) throw StopRequested();
+  };
+  ask.masks.chunk_size = options.mask_chunk;
+  ask.masks.on_chunk = [&writer, &stopping](int64_t first_index, std::vector<pipeline::SegMask>& chunk) {
+    writer.write_chunk(first_index, std::move(chunk));
+    if (stopping()) throw StopRequested();
+  };
+  return ask;
+}
+
 pipeline::Answer answer_item(pipeline::Context& context, const SegmentItem& item, image::Image picture,
                              const SegmentOptions& options, ItemWriter& writer,
                              const std::function<bool()>& stopping) {
   writer.set_picture(cv::Mat(picture.height(), picture.width(), CV_8UC3, picture.data()).clone());
   auto session = context.open(std::move(picture));
-  pipeline::AskOptions ask;
-  ask.max_new_tokens = options.max_new_tokens;
-  ask.force_seg = options.force_seg;
-  ask.on_text = [&](const std::string&) {
-    if (stopping()) throw StopRequested();
-  };
-  ask.masks.chunk_size = options.mask_chunk;
-  ask.masks.on_chunk = [&](int64_t first_index, std::vector<pipeline::SegMask>& chunk) {
-    writer.write_chunk(first_index, std::move(chunk));
-    if (stopping()) throw StopRequested();
-  };
-  return session.ask(item.prompt, ask);
+  return session.ask(item.prompt, ask_options(options, writer, stopping));
 }
+
+// --batch-size > 1: items a worker claimed answered together (pipeline/batch.h). Their pictures are read
+// when the group is made; the whole group is answered when its first item is taken, and each item's
+// answer (or failure) is then handed out in input order, so that the items are recorded as if
+// answered one by one. A stop abandons the rest of the group: its writers remove their files.
+class ItemGroup {
+ public:
+  ItemGroup(const std::vector<SegmentItem>& items, const std::vector<size_t>& indices, const fs::path& out_dir,
+            const image::ReadImageOptions& read_options) {
+    for (size_t i : indices) {
+      const SegmentItem& item = items[i];
+      pictures_.push_back(
+          std::async(std::launch::async, [&item, read_options] { return read_picture(item.image, read_options); }));
+      writers_.push_back(std::make_shared<ItemWriter>(item, out_dir));
+      prompts_.push_back(item.prompt);
+    }
+  }
+  std::shared_ptr<ItemWriter> writer(size_t index) const { return writers_[index]; }
+  // Item `index`'s answer; rethrows its failure.
+  pipeline::Answer take(size_t index, pipeline::Context& context, const SegmentOptions& options,
+                        const std::function<bool()>& stopping) {
+    if (answers_.empty()) answer(context, options, stopping);
+    pipeline::BatchAnswer& answer = answers_[index];
+    if (answer.error) std::rethrow_exception(answer.error);
+    return std::move(*answer.answer);
+  }
+
+ private:
+  void answer(pipeline::Context& context, const SegmentOptions& options, const std::function<bool()>& stopping) {
+    answers_.resize(writers_.size());
+    std::vector<pipeline::Session> sessions;
+    sessions.reserve(writers_.size());  // the questions point at them
+    std::vector<pipeline::BatchQuestion> questions;
+    std::vector<size_t> asked;
+    for (size_t i = 0; i < writers_.size(); ++i) {
+      try {
+        image::Image picture = pictures_[i].get();
+        writers_[i]->set_picture(cv::Mat(picture.height(), picture.width(), CV_8UC3, picture.data()).clone());
+        sessions.push_back(context.open(std::move(picture)));
+        questions.push_back({&sessions.back(), prompts_[i], ask_options(options, *writers_[i], stopping)});
+        asked.push_back(i);
+      } catch (...) {
+        answers_[i].error = std::current_exception();
+      }
+    }
+    pipeline::BatchOptions batch;
+    batch.max_kv_cache_bytes = options.max_kv_cache_mib << 20;
+    try {
+      auto answers = context.ask_batch(questions, batch);
+      for (size_t j = 0; j < asked.size(); ++j) answers_[asked[j]] = std::move(answers[j]);
+    } catch (...) {  // the batch as a whole failed: each of its items did
+      for (size_t i : asked) answers_[i].error = std::current_exception();
+    }
+  }
+
+  std::vector<std::future<image::Image>> pictures_;
+  std::vector<std::shared_ptr<ItemWriter>> writers_;
+  std::vector<std::string> prompts_;
+  std::vector<pipeline::BatchAnswer> answers_;  // per item, once answered
+};
 
 // Records one item: its line after its files, or, when anything failed, an error line after its
 // files were removed. Returns the error ("" on success). Throws when not even the error line can
@@ -94,16 +161,17 @@ struct AnsweredItem {
   std::exception_ptr bug;  // not an item's failure: stops the run when its turn comes
 };
 
-// Answers one item; never throws.
-AnsweredItem answer_one(pipeline::Context& context, const SegmentItem& item, std::future<image::Image> picture,
-                        const fs::path& out_dir, const SegmentOptions& options, const std::function<bool()>& stopping) {
+// Answers an item whose files go through `make_writer()`'s writer; never throws: a stop drops the
+// item (its writer removes what it wrote), a user error is the item's failure, anything else a bug.
+AnsweredItem settle(const std::function<std::shared_ptr<ItemWriter>()>& make_writer,
+                    const std::function<pipeline::Answer(ItemWriter&)>& answer, const std::function<bool()>& stopping) {
   AnsweredItem answered;
   try {
-    answered.writer = std::make_shared<ItemWriter>(item, out_dir);
+    answered.writer = make_writer();
     if (stopping()) throw StopRequested();
-    answered.answer = answer_item(context, item, picture.get(), options, *answered.writer, stopping);
+    answered.answer = answer(*answered.writer);
   } catch (const StopRequested&) {
-    return AnsweredItem{};  // the writer goes, removing what the item wrote
+    return AnsweredItem{};
   } catch (...) {
     try {
       answered.error = item_failure(std::current_exception());
@@ -112,6 +180,13 @@ AnsweredItem answer_one(pipeline::Context& context, const SegmentItem& item, std
     }
   }
   return answered;
+}
+
+AnsweredItem answer_one(pipeline::Context& context, const SegmentItem& item, std::future<image::Image> picture,
+                        const fs::path& out_dir, const SegmentOptions& options, const std::function<bool()>& stopping) {
+  return settle([&] { return std::make_shared<ItemWriter>(item, out_dir); },
+                [&](ItemWriter& writer) { return answer_item(context, item, picture.get(), options, writer, stopping); },
+                stopping);
 }
 
 // A worker: answers the items it claims with `engine` through its own Context, reading the next
@@ -152,6 +227,45 @@ void answer_items(const pipeline::Engine& engine, const std::vector<SegmentItem>
     slots.fail(std::current_exception());
     for (const auto& claimed : {current, next})
       if (claimed) slots.fill(*claimed, AnsweredItem{});
+  }
+}
+
+// A worker with --batch-size B > 1: claims up to B items (waiting for the first only, never while
+// holding some, as answer_items) and answers them together; every item it claims gets its slot.
+void answer_batches(const pipeline::Engine& engine, const std::vector<SegmentItem>& items, const fs::path& out_dir,
+                    const SegmentOptions& options, AnswerSlots<AnsweredItem>& slots) {
+  const std::function<bool()> stopping = [&options, &slots] {
+    return (options.stop_requested && options.stop_requested()) || slots.closed();
+  };
+  image::ReadImageOptions read_options;
+  read_options.max_pixels = options.max_pixels;
+  const auto claim = [&](bool wait) -> std::optional<size_t> {
+    if (stopping()) slots.close();
+    return slots.claim(wait);
+  };
+  std::vector<size_t> claimed;
+  size_t filled = 0;
+  try {
+    pipeline::Context context(engine);
+    for (auto first = claim(true); first; first = claim(true)) {
+      claimed = {*first};
+      filled = 0;
+      while (claimed.size() < static_cast<size_t>(options.batch_size)) {
+        const auto more = claim(false);
+        if (!more) break;
+        claimed.push_back(*more);
+      }
+      ItemGroup group(items, claimed, out_dir, read_options);
+      for (; filled < claimed.size(); ++filled) {
+        const size_t index = filled;
+        slots.fill(claimed[index], settle([&] { return group.writer(index); },
+                                          [&](ItemWriter&) { return group.take(index, context, options, stopping); },
+                                          stopping));
+      }
+    }
+  } catch (...) {  // not an item's failure: the run stops with it
+    slots.fail(std::current_exception());
+    for (; filled < claimed.size(); ++filled) slots.fill(claimed[filled], AnsweredItem{});
   }
 }
 
@@ -197,10 +311,16 @@ SegmentProgress run_segment(const std::vector<const pipeline::Engine*>& engines,
   // item it claimed next while it answers the current one, whose mask chunks its ItemWriter writes
   // on another thread; this thread appends the result lines, in item order, each after its files,
   // so --resume sees the same results whatever the number of engines.
-  AnswerSlots<AnsweredItem> slots(items.size(), 2 * engines.size() + 2);
+  const size_t batch = static_cast<size_t>(std::max<int64_t>(1, options.batch_size));
+  AnswerSlots<AnsweredItem> slots(items.size(), engines.size() * 2 * batch + 2);
   WorkerThreads workers(slots);
   for (const pipeline::Engine* engine : engines)
-    workers.start([&slots, &items, &out_dir, &options, engine] { answer_items(*engine, items, out_dir, options, slots); });
+    workers.start([&slots, &items, &out_dir, &options, engine, batch] {
+      if (batch > 1)
+        answer_batches(*engine, items, out_dir, options, slots);
+      else
+        answer_items(*engine, items, out_dir, options, slots);
+    });
   for (size_t k = 0; k < items.size(); ++k) {
     AnsweredItem answered = slots.take(k);
     if (answered.bug) std::rethrow_exception(answered.bug);

@@ -48,6 +48,20 @@ TEST(BenchWorkflow, ReportsEveryStageTheAnswerLengthAndPeakMemory) {
   EXPECT_THAT(markdown, ::testing::HasSubstr("| sam_encoder |"));
   EXPECT_THAT(markdown, ::testing::HasSubstr("3 answer tokens per query"));
   EXPECT_THAT(markdown, ::testing::HasSubstr("(cpu resident)"));
+  EXPECT_GT(report.images_per_minute, 0);
+
+  // --batch-size 3: each repetition answers three questions together; the stages are the batch's and
+  // the decode rate is summed over it (3 sequences x 2 decoding steps).
+  options.batch_size = 3;
+  options.repetitions = 1;
+  const BenchReport batched =
+      run_bench(*engine, image::read_image(testing::golden_root() / "images" / "coffee.jpg"), options);
+  EXPECT_EQ(batched.batch_size, 3);
+  EXPECT_EQ(batched.answer_tokens, 3);
+  EXPECT_GT(batched.decode_tokens_per_s, 0);
+  EXPECT_GT(batched.images_per_minute, 0);
+  EXPECT_EQ(nlohmann::json::parse(bench_json(batched)).at("batch_size"), 3);
+  EXPECT_THAT(bench_markdown(batched), ::testing::HasSubstr("batch size 3,"));
 }
 
 }  // namespace

@@ -154,8 +154,9 @@ TEST(EvalCommand, GenerateModeReportsItsAnswersConsistentlyAndRepeatably) {
     EXPECT_EQ(lines[i].at("n_seg"), rows[i].n_seg);
   }
 
-  // Greedy decoding: a second run answers the same.
-  const CommandResult again = run_lisa(args + " -o " + second.string());
+  // Greedy decoding: a second run answers the same, also when it answers three images at a time
+  // (--batch-size 3: batches of 3, 3 and 1; results still in split order).
+  const CommandResult again = run_lisa(args + " --batch-size 3 -o " + second.string());
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_EQ(read_text(second / "per_image.csv"), read_text(first / "per_image.csv"));
   EXPECT_EQ(read_text(second / "results.jsonl"), read_text(first / "results.jsonl"));

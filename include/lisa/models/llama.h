@@ -1,7 +1,8 @@
 #pragma once
 // The LLaMA decoder of a LLaVA/LISA checkpoint (transformers 4.31 LlamaForCausalLM semantics):
 // embeddings in, post-norm hidden states out, logits on demand, keys/values kept in a KvCache.
-// Batch size is 1 throughout. Tensors live on the weights' device in the weights' dtype.
+// Batch size is 1 except in step_batch (B sequences, one KV cache each, one token each). Tensors live
+// on the weights' device in the weights' dtype.
 #include <ATen/ATen.h>
 
 #include <optional>
@@ -104,6 +105,15 @@ class LlamaModel {
   // the whole capacity with the positions after its own masked. Returns the post-norm hidden state
   // [1, 1, H]. The position is not committed: the caller calls cache.advance(1).
   at::Tensor step_at(const at::Tensor& token, const at::Tensor& position, KvCache& cache) const;
+  // One decoding step of B sequences at once: tokens int64 [B] (any device), caches[b] the cache of
+  // sequence b (distinct caches, any lengths: each row attends to its own cache only, so there is
+  // no padding and nothing to mask). The linear layers run once on the B rows (the weights are
+  // streamed once per step, which is what batching buys); rotary, the cache write and attention
+  // run per row, with exactly the calls forward() makes for one token. Appends each row's key/value
+  // to its cache and commits it. Returns the post-norm hidden states [B, H]. With B = 1 it computes
+  // what forward() computes on that token's embedding, bit for bit; with B > 1 the GEMMs see B rows,
+  // which rounds differently from B single-row products (docs/batching.md).
+  at::Tensor step_batch(const at::Tensor& tokens, const std::vector<KvCache*>& caches) const;
   // hidden [..., H] -> logits [..., V] in the model dtype (LLaVA does not upcast them).
   at::Tensor logits(const at::Tensor& hidden) const;
 
@@ -135,8 +145,14 @@ class LlamaModel {
     bool is_causal = false;           // SDPA's top-left causal mask instead
   };
 
-  at::Tensor run_layers(const at::Tensor& embeds, const Pass& pass, KvCache& cache) const;
-  at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, const Pass& pass, KvCache& cache) const;
+  // One forward pass of the B = embeds.size(0) rows of `embeds` [B, T, H]; row b is placed and
+  // cached by passes[b] and caches[b].
+  at::Tensor run_layers(const at::Tensor& embeds, const std::vector<Pass>& passes,
+                        const std::vector<KvCache*>& caches) const;
+  at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, const std::vector<Pass>& passes,
+                       const std::vector<KvCache*>& caches) const;
+  // forward()'s placement of `length` new rows after what `cache` holds (throws when they do not fit).
+  Pass appending_pass(int64_t length, const KvCache& cache) const;
 
   LlamaOptions options_;
   QuantizationOptions quantization_;

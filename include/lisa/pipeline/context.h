@@ -9,8 +9,10 @@
 //   Session session = context.open(read_image(path));  // CLIP features computed here
 //   Answer answer = session.ask("What is the dog?", {});
 #include <memory>
+#include <vector>
 
 #include "lisa/image/image.h"
+#include "lisa/pipeline/batch.h"
 
 namespace lisa::pipeline {
 
@@ -28,6 +30,10 @@ class Context {
   // Prepares an image for questions answered through this context: CLIP features now, the SAM
   // embedding when the first mask needs it (on CUDA: in the background from the first question).
   Session open(image::Image image);
+
+  // Answers the questions together (lisa/pipeline/batch.h), each continuing its session's
+  // conversation as Session::ask would; results in the order of `questions`.
+  std::vector<BatchAnswer> ask_batch(const std::vector<BatchQuestion>& questions, const BatchOptions& options = {});
 
   const Engine& engine() const { return *engine_; }
   // Whether decoding steps replay a recorded CUDA graph (CUDA, EngineOptions::cuda_graphs).

@@ -16,6 +16,10 @@
 namespace lisa::tokenizer {
 class ChatPrompt;
 }
+namespace lisa::models {
+class KvCache;
+struct GreedyResult;
+}  // namespace lisa::models
 
 namespace lisa::pipeline {
 
@@ -55,6 +59,16 @@ class Session {
   const StageTimings& open_timings() const { return open_timings_; }
 
  private:
+  friend class Context;  // Context::ask_batch answers through begin_turn / finish_turn
+  struct Turn;           // one question being answered: src/pipeline/turn.h
+
+  // The question's prompt and embeddings (the history gains the question), checked to fit the
+  // model with max_new_tokens (lisa::Error otherwise); preparation timed into the turn's answer.
+  std::unique_ptr<Turn> begin_turn(const std::string& user_text, const AskOptions& options);
+  // The answer from a generation's result; `cache` is the one it ran on (--force-seg reuses it).
+  // Sets everything but decode_ms and total_ms, which the caller charges.
+  Answer finish_turn(Turn& turn, const models::GreedyResult& result, models::KvCache& cache,
+                     const AskOptions& options);
   // Decodes one mask per row of seg_hidden [n, H], chunk by chunk (see MaskOptions), into `answer`.
   void masks_for(const at::Tensor& seg_hidden, const MaskOptions& options, Answer& answer);
   // The conversation, started on first use.

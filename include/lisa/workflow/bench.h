@@ -18,6 +18,10 @@ struct BenchOptions {
   // 0: the answer ends at EOS as in normal use; N > 0: exactly N tokens are generated (EOS ignored).
   int64_t answer_tokens = 0;
   int64_t max_new_tokens = 512;
+  // > 1: each repetition answers this many questions (the image opened once per question) as one
+  // batch (pipeline/batch.h); stage times are then summed over the batch's answers.
+  int64_t batch_size = 1;
+  int64_t max_kv_cache_mib = 8192;
 };
 
 struct StageStats {
@@ -28,10 +32,13 @@ struct StageStats {
 
 struct BenchReport {
   std::vector<StageStats> stages;  // preprocess, clip, sam_encoder, prefill, decode, sam_decode, postprocess, total
-  double decode_tokens_per_s = 0;  // mean over repetitions
+  double decode_tokens_per_s = 0;  // mean over repetitions, summed over a batch's sequences
   double decode_tokens_per_s_sd = 0;
   int64_t answer_tokens = 0;       // tokens generated per repetition (last one)
   int repetitions = 0;
+  int64_t batch_size = 1;
+  double images_per_minute = 0;    // questions (each with its image opened) answered per minute, wall clock
+  double images_per_minute_sd = 0;
   std::string device, precision;
   bool cuda_graphs = false;        // decoding steps replayed as a CUDA graph
   // Peak memory of the whole process so far (weights included): on CUDA the most bytes the caching

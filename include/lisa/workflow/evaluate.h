@@ -41,6 +41,10 @@ struct EvalOptions {
   std::optional<Shard> shard;
   // What else changes the scores (the model's identity, precision...), for the shard's input hash.
   nlohmann::ordered_json result_arguments = nlohmann::ordered_json::object();
+  // Generate mode: images whose questions are answered together (pipeline/batch.h), results still
+  // in split order; teacher-forced mode ignores it (one pass per image, nothing to batch).
+  int64_t batch_size = 1;
+  int64_t max_kv_cache_mib = 8192;  // pipeline::BatchOptions::max_kv_cache_bytes, in MiB
 };
 
 // report.json's "model" field of a merged report comes from this argument of the shards' manifests.

@@ -55,6 +55,11 @@ struct SegmentOptions {
   // Masks decoded, rendered and written at a time (pipeline::MaskOptions::chunk_size): an answer
   // with hundreds of [SEG] is handled in bounded memory.
   int64_t mask_chunk = 16;
+  // Questions answered together (pipeline/batch.h); 1: one at a time through Session::ask. Lines
+  // stay in input order; a stop abandons the unrecorded items of the batch (redone by --resume).
+  int64_t batch_size = 1;
+  // Bound on the KV caches of a batch (pipeline::BatchOptions::max_kv_cache_bytes), in MiB.
+  int64_t max_kv_cache_mib = 8192;
   // Polled between items and while an answer is generated; once true the run stops as described above.
   std::function<bool()> stop_requested;
   // Names in out_dir: a shard has its own (segment_file_names), so that N shards share one folder.

@@ -1,5 +1,6 @@
 #include "lisa/models/llama.h"
 
+#include <algorithm>
 #include <string>
 
 #include "lisa/error.h"
@@ -131,32 +132,43 @@ at::Tensor LlamaModel::embed(const at::Tensor& ids) const {
 
 at::Tensor LlamaModel::logits(const at::Tensor& hidden) const { return lm_head_(hidden); }
 
-at::Tensor LlamaModel::attention(const Layer& layer, int64_t index, const at::Tensor& x, const Pass& pass,
-                                 KvCache& cache) const {
-  const int64_t length = x.size(1);
+at::Tensor LlamaModel::attention(const Layer& layer, int64_t index, const at::Tensor& x,
+                                 const std::vector<Pass>& passes, const std::vector<KvCache*>& caches) const {
+  const int64_t rows = x.size(0), length = x.size(1);
   const int64_t heads = options_.num_heads, kv_heads = options_.num_kv_heads;
-  // [1, T, (heads + 2 kv) * D] -> [1, heads + 2 kv, T, D]; q and k heads rotated together.
+  // [B, T, (heads + 2 kv) * D] -> [B, heads + 2 kv, T, D]; q and k heads rotated together.
   const at::Tensor qkv =
-      layer.qkv_proj(x).view({1, length, heads + 2 * kv_heads, options_.head_dim()}).transpose(1, 2);
-  const at::Tensor qk = RotaryEmbedding::rotate(qkv.slice(1, 0, heads + kv_heads), pass.rotary);
-  const at::Tensor k = qk.slice(1, heads), v = qkv.slice(1, heads + kv_heads);
-  if (pass.positions)
-    cache.write_at(index, *pass.positions, k, v);
-  else
-    cache.write(index, k, v);
-  const at::Tensor context = at::scaled_dot_product_attention(
-      qk.slice(1, 0, heads), cache.keys(index, pass.span), cache.values(index, pass.span), pass.mask, 0.0,
-      pass.is_causal, std::nullopt, /*enable_gqa=*/kv_heads != heads);
-  return layer.o_proj(context.transpose(1, 2).reshape({1, length, options_.hidden_size}));
+      layer.qkv_proj(x).view({rows, length, heads + 2 * kv_heads, options_.head_dim()}).transpose(1, 2);
+  std::vector<at::Tensor> contexts;
+  for (int64_t b = 0; b < rows; ++b) {  // each row against its own cache
+    const Pass& pass = passes[b];
+    KvCache& cache = *caches[b];
+    const at::Tensor row = rows == 1 ? qkv : qkv.narrow(0, b, 1);
+    const at::Tensor qk = RotaryEmbedding::rotate(row.slice(1, 0, heads + kv_heads), pass.rotary);
+    const at::Tensor k = qk.slice(1, heads), v = row.slice(1, heads + kv_heads);
+    if (pass.positions)
+      cache.write_at(index, *pass.positions, k, v);
+    else
+      cache.write(index, k, v);
+    contexts.push_back(at::scaled_dot_product_attention(
+        qk.slice(1, 0, heads), cache.keys(index, pass.span), cache.values(index, pass.span), pass.mask, 0.0,
+        pass.is_causal, std::nullopt, /*enable_gqa=*/kv_heads != heads));
+  }
+  const at::Tensor context = rows == 1 ? contexts.front() : at::cat(contexts);
+  return layer.o_proj(context.transpose(1, 2).reshape({rows, length, options_.hidden_size}));
 }
 
-at::Tensor LlamaModel::run_layers(const at::Tensor& embeds, const Pass& pass, KvCache& cache) const {
+at::Tensor LlamaModel::run_layers(const at::Tensor& embeds, const std::vector<Pass>& passes,
+                                  const std::vector<KvCache*>& caches) const {
+  LISA_INTERNAL_ASSERT(static_cast<int64_t>(passes.size()) == embeds.size(0) && passes.size() == caches.size(),
+                       "a pass of ", embeds.size(0), " rows with ", passes.size(), " placements and ",
+                       caches.size(), " caches");
   const double eps = options_.rms_norm_eps;
   const int64_t F = options_.intermediate_size;
   at::Tensor x = embeds.to(device(), dtype());
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
-    x = x + attention(layer, static_cast<int64_t>(i), rms_norm(x, layer.input_layernorm, eps), pass, cache);
+    x = x + attention(layer, static_cast<int64_t>(i), rms_norm(x, layer.input_layernorm, eps), passes, caches);
     const at::Tensor h = rms_norm(x, layer.post_attention_layernorm, eps);
     const at::Tensor gate_up = layer.gate_up_proj(h);
     x = x + layer.down_proj(at::silu(gate_up.slice(-1, 0, F)) * gate_up.slice(-1, F));
@@ -164,11 +176,8 @@ at::Tensor LlamaModel::run_layers(const at::Tensor& embeds, const Pass& pass, Kv
   return rms_norm(x, norm_, eps);
 }
 
-at::Tensor LlamaModel::forward(const at::Tensor& embeds, KvCache& cache) const {
-  if (embeds.dim() != 3 || embeds.size(0) != 1 || embeds.size(2) != options_.hidden_size || embeds.size(1) == 0)
-    throw Error("LLaMA: input embeddings have shape " + std::string(c10::str(embeds.sizes())) + ", expected [1, T, " +
-                std::to_string(options_.hidden_size) + "] with T > 0");
-  const int64_t length = embeds.size(1), start = cache.length(), end = start + length;
+LlamaModel::Pass LlamaModel::appending_pass(int64_t length, const KvCache& cache) const {
+  const int64_t start = cache.length(), end = start + length;
   if (end > cache.capacity())
     throw Error("LLaMA: " + std::to_string(start) + " cached + " + std::to_string(length) +
                 " new positions exceed the KV cache capacity of " + std::to_string(cache.capacity()));
@@ -183,9 +192,30 @@ at::Tensor LlamaModel::forward(const at::Tensor& embeds, KvCache& cache) const {
     const auto on_device = at::TensorOptions(device()).dtype(at::kLong);
     pass.mask = at::arange(end, on_device).unsqueeze(0) <= at::arange(start, end, on_device).unsqueeze(1);
   }
-  const at::Tensor hidden = run_layers(embeds, pass, cache);
+  return pass;
+}
+
+at::Tensor LlamaModel::forward(const at::Tensor& embeds, KvCache& cache) const {
+  if (embeds.dim() != 3 || embeds.size(0) != 1 || embeds.size(2) != options_.hidden_size || embeds.size(1) == 0)
+    throw Error("LLaMA: input embeddings have shape " + std::string(c10::str(embeds.sizes())) + ", expected [1, T, " +
+                std::to_string(options_.hidden_size) + "] with T > 0");
+  const int64_t length = embeds.size(1);
+  const at::Tensor hidden = run_layers(embeds, {appending_pass(length, cache)}, {&cache});
   cache.advance(length);
   return hidden;
+}
+
+at::Tensor LlamaModel::step_batch(const at::Tensor& tokens, const std::vector<KvCache*>& caches) const {
+  LISA_CHECK(tokens.dim() == 1 && tokens.size(0) == static_cast<int64_t>(caches.size()) && !caches.empty(),
+             "LLaMA: a batched step of ", tokens.sizes(), " tokens for ", caches.size(), " caches");
+  std::vector<Pass> passes;
+  for (size_t b = 0; b < caches.size(); ++b) {
+    LISA_CHECK(std::count(caches.begin(), caches.end(), caches[b]) == 1, "LLaMA: a batched step given one KV cache twice");
+    passes.push_back(appending_pass(1, *caches[b]));
+  }
+  const at::Tensor hidden = run_layers(embed(tokens).unsqueeze(1), passes, caches);  // [B, 1, H]
+  for (KvCache* cache : caches) cache->advance(1);
+  return hidden.select(1, 0);
 }
 
 at::Tensor LlamaModel::step_at(const at::Tensor& token, const at::Tensor& position, KvCache& cache) const {
@@ -196,7 +226,7 @@ at::Tensor LlamaModel::step_at(const at::Tensor& token, const at::Tensor& positi
   pass.positions = position;
   pass.span = cache.capacity();
   pass.mask = at::arange(cache.capacity(), position.options()).unsqueeze(0) <= position.unsqueeze(1);  // [1, span]
-  return run_layers(embed(token).unsqueeze(0), pass, cache);
+  return run_layers(embed(token).unsqueeze(0), {pass}, {&cache});
 }
 
 }  // namespace lisa::models

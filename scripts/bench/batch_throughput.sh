@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Batched answering's throughput on this CPU (issue 15): `lisa bench --batch-size B` on the random
+# 'mid' checkpoint (build/bench/models/mid-fp32, as compare_cpu.sh makes it), one photo opened
+# once per question (CLIP and the SAM encoder run for every question), a forced mask per question,
+# exactly ANSWER_TOKENS tokens per answer. Prints a Markdown table: decode tokens/s summed over the
+# batch and questions (images) per minute end to end, per precision and batch size. Builds nothing.
+#
+# Settings (environment): PRECISIONS="fp32 bf16"  BATCH_SIZES="1 2 4 8 16"  ANSWER_TOKENS=64
+#   THREADS=2  REPS=2  WARMUP=1  IMAGE=<photo>  PROMPT=<question>  LISA_BIN=build/lisa
+#   MODELS_DIR=build/bench/models  RESULTS_DIR=build/bench/results/batch
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BENCH="$ROOT/scripts/bench"
+PRECISIONS="${PRECISIONS:-fp32 bf16}"
+BATCH_SIZES="${BATCH_SIZES:-1 2 4 8 16}"
+ANSWER_TOKENS="${ANSWER_TOKENS:-64}"
+THREADS="${THREADS:-2}"
+REPS="${REPS:-2}"
+WARMUP="${WARMUP:-1}"
+LISA_BIN="${LISA_BIN:-$ROOT/build/lisa}"
+MODELS_DIR="${MODELS_DIR:-$ROOT/build/bench/models}"
+RESULTS_DIR="${RESULTS_DIR:-$ROOT/build/bench/results/batch}"
+PROMPT="${PROMPT:-Can you segment the dog with the horn in this image? Please output segmentation mask.}"
+source "$BENCH/reference_python.sh"
+[[ -n "${IMAGE:-}" ]] || IMAGE="$ROOT/shared/images/dog_with_horn.jpg"
+[[ -f "$IMAGE" ]] || IMAGE=/work/shared/images/dog_with_horn.jpg
+die() { echo "batch_throughput.sh: $*" >&2; exit 1; }
+[[ -x "$LISA_BIN" ]] || die "no lisa binary at $LISA_BIN (build it first, or set LISA_BIN)"
+"$LISA_BIN" bench --help 2>/dev/null | grep -q -- --batch-size || die "$LISA_BIN bench has no --batch-size"
+[[ -f "$IMAGE" ]] || die "image $IMAGE not found (set IMAGE)"
+CKPT="$MODELS_DIR/mid-fp32"  # bf16 runs convert it at load
+[[ -f "$CKPT/lisa/config.json" && -f "$CKPT/clip/model.safetensors" ]] ||
+  die "no checkpoint at $CKPT: make it with scripts/bench/compare_cpu.sh (once) or" \
+      "make_random_lisa.py --preset mid --dtype fp32 --out $CKPT"
+
+mkdir -p "$RESULTS_DIR"
+if (( THREADS > 0 )); then export OMP_NUM_THREADS="$THREADS"; fi
+echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$RESULTS_DIR/context.txt"
+for precision in $PRECISIONS; do
+  for batch in $BATCH_SIZES; do
+    command=("$LISA_BIN" bench -m "$CKPT/lisa" --vision-tower "$CKPT/clip" -i "$IMAGE" -p "$PROMPT"
+             -r "$REPS" -w "$WARMUP" -n "$ANSWER_TOKENS" -o json --device cpu --precision "$precision"
+             --threads "$THREADS" --batch-size "$batch")
+    echo "${command[*]}" >> "$RESULTS_DIR/context.txt"
+    "${command[@]}" > "$RESULTS_DIR/$precision-b$batch.json"
+    echo "  $precision B=$batch done at $(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$RESULTS_DIR/context.txt"
+  done
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RESULTS_DIR/context.txt"
+
+"$PYTHON" - "$RESULTS_DIR" $PRECISIONS -- $BATCH_SIZES <<'PY'
+import json, sys
+from pathlib import Path
+args = sys.argv[2:]
+split = args.index("--")
+precisions, batches = args[:split], args[split + 1:]
+results = Path(sys.argv[1])
+print("| precision | B | decode tok/s (sum over batch) | x B=1 | images/min | x B=1 | decode ms per step |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for precision in precisions:
+    base = None
+    for batch in batches:
+        report = json.loads((results / f"{precision}-b{batch}.json").read_text())
+        rate = report["decode_tokens_per_s"]["mean"]
+        images = report["images_per_minute"]["mean"]
+        base = base or (rate, images)
+        steps = report["answer_tokens"] - 1
+        step_ms = report["stages"]["decode"]["mean_ms"] / steps if steps > 0 else float("nan")
+        print(f"| {precision} | {batch} | {rate:.1f} ± {report['decode_tokens_per_s']['sd']:.1f} | {rate / base[0]:.2f} "
+              f"| {images:.2f} ± {report['images_per_minute']['sd']:.2f} | {images / base[1]:.2f} | {step_ms:.1f} |")
+PY
