@@ -189,19 +189,33 @@ AnsweredItem answer_one(pipeline::Context& context, const SegmentItem& item, std
                 stopping);
 }
 
+// What every worker goes by: when to stop (a stop request, or the recording ended), how pictures
+// are read, and how it claims its next item (none once stopping).
+struct WorkerRules {
+  WorkerRules(const SegmentOptions& options, AnswerSlots<AnsweredItem>& slots) : slots_(slots) {
+    stopping = [&options, &slots] { return (options.stop_requested && options.stop_requested()) || slots.closed(); };
+    read_options.max_pixels = options.max_pixels;
+  }
+  std::optional<size_t> claim(bool wait) const {
+    if (stopping()) slots_.close();
+    return slots_.claim(wait);
+  }
+
+  std::function<bool()> stopping;
+  image::ReadImageOptions read_options;
+
+ private:
+  AnswerSlots<AnsweredItem>& slots_;
+};
+
 // A worker: answers the items it claims with `engine` through its own Context, reading the next
 // claimed picture while it answers. Every item it claims gets its slot filled.
 void answer_items(const pipeline::Engine& engine, const std::vector<SegmentItem>& items, const fs::path& out_dir,
                   const SegmentOptions& options, AnswerSlots<AnsweredItem>& slots) {
-  const std::function<bool()> stopping = [&options, &slots] {
-    return (options.stop_requested && options.stop_requested()) || slots.closed();
-  };
-  image::ReadImageOptions read_options;
-  read_options.max_pixels = options.max_pixels;
-  const auto claim = [&](bool wait) -> std::optional<size_t> {
-    if (stopping()) slots.close();
-    return slots.claim(wait);
-  };
+  const WorkerRules rules(options, slots);
+  const std::function<bool()>& stopping = rules.stopping;
+  const image::ReadImageOptions& read_options = rules.read_options;
+  const auto claim = [&rules](bool wait) { return rules.claim(wait); };
   const auto read_ahead = [&](size_t k) {
     return std::async(std::launch::async, [&items, k, read_options] { return read_picture(items[k].image, read_options); });
   };
@@ -234,15 +248,10 @@ void answer_items(const pipeline::Engine& engine, const std::vector<SegmentItem>
 // holding some, as answer_items) and answers them together; every item it claims gets its slot.
 void answer_batches(const pipeline::Engine& engine, const std::vector<SegmentItem>& items, const fs::path& out_dir,
                     const SegmentOptions& options, AnswerSlots<AnsweredItem>& slots) {
-  const std::function<bool()> stopping = [&options, &slots] {
-    return (options.stop_requested && options.stop_requested()) || slots.closed();
-  };
-  image::ReadImageOptions read_options;
-  read_options.max_pixels = options.max_pixels;
-  const auto claim = [&](bool wait) -> std::optional<size_t> {
-    if (stopping()) slots.close();
-    return slots.claim(wait);
-  };
+  const WorkerRules rules(options, slots);
+  const std::function<bool()>& stopping = rules.stopping;
+  const image::ReadImageOptions& read_options = rules.read_options;
+  const auto claim = [&rules](bool wait) { return rules.claim(wait); };
   std::vector<size_t> claimed;
   size_t filled = 0;
   try {
