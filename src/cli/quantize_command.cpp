@@ -44,7 +44,6 @@ Action add_quantize_command(CLI::App& app) {
     options.out = args->out;
     options.quantization.mode = models::parse_quant_mode(args->mode);
     options.quantization.group_size = args->group_size;
-    workflow::check_quantize_paths(options);
     const auto start = std::chrono::steady_clock::now();
     std::unique_ptr<Progress> progress;
     const auto report = workflow::quantize_checkpoint(options, [&](const std::string& tensor, size_t done, size_t total) {
