@@ -22,6 +22,8 @@ struct EvalArgs {
   ShardArgs shard;
   int64_t batch_size = 1;
   int64_t max_kv_cache_mib = 8192;
+  bool resume = false;
+  std::vector<std::string> devices;
 };
 
 // Exit code when some images could not be evaluated, as in `lisa segment`.
@@ -46,6 +48,16 @@ void print_summary(const std::vector<eval::ImageResult>& results, const std::str
   row("long query", scores.long_query);
   row("overall", scores.all);
 }
+
+void report_plan(const workflow::EvalPlan& plan) {
+  if (!plan.already_done.empty() || plan.retried)
+    std::cerr << "eval: resuming: " << plan.already_done.size() << " already done, " << plan.retried
+              << " failed earlier and are retried, " << plan.to_do.size() - plan.retried << " not done yet\n";
+  if (!plan.removed_temporaries.empty())
+    std::cerr << "eval: resuming: removed " << plan.removed_temporaries.size()
+              << " temporary file(s) an interrupted run left, e.g. "
+              << plan.removed_temporaries.front().filename().string() << "\n";
+}
 }  // namespace
 
 Action add_eval_command(CLI::App& app) {
@@ -57,6 +69,8 @@ Action add_eval_command(CLI::App& app) {
       "Writes report.json, per_image.csv and results.jsonl into --out. An image that cannot be evaluated\n"
       "(bad picture or annotation) gets an error line in results.jsonl and is counted in report.json's\n"
       "\"failed\". Exit code 0 when all were evaluated, 3 when some failed, 1 when none could run.\n"
+      "One run per --out at a time (it is locked). --resume keeps the images whose last line in\n"
+      "results.jsonl is a result (a run that was killed, or had failures) and evaluates the others.\n"
       "Sharded (--shard K/N or a scheduler's variables, see docs/scale-out.md): the shard writes\n"
       "results.shard-K-of-N.jsonl and manifest.shard-K-of-N.json; `lisa merge OUT` writes the report.");
   add_model_options(*sub, args->model);
@@ -69,10 +83,13 @@ Action add_eval_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   sub->add_option("-o,--out", args->out, "output directory")->capture_default_str();
   sub->add_flag("--save-masks", args->save_masks, "also write the predicted masks to {out}/masks/{stem}_mask_0.png");
+  sub->add_flag("--resume", args->resume,
+                "keep the images recorded as done in results.jsonl; evaluate the others (failed ones again)");
+  add_devices_option(*sub, args->devices);
   add_shard_options(*sub, args->shard);
   add_batch_options(*sub, args->batch_size, args->max_kv_cache_mib);
   return [args] {
-    const auto shard = resolve_shard(args->shard, "eval", args->model);
+    const auto shard = resolve_shard(args->shard, "eval", args->model, !args->devices.empty());
     if (args->shard.print_only) {
       print_shard(shard);
       return 0;
@@ -89,11 +106,21 @@ Action add_eval_command(CLI::App& app) {
     options.conv_type = args->model.conv_type;
     options.batch_size = args->batch_size;
     options.max_kv_cache_mib = args->max_kv_cache_mib;
-    workflow::check_eval_paths(options);  // bad paths fail before the model is loaded
-    const auto engine = pipeline::Engine::load(args->model.engine_options());
+    options.resume = args->resume;
+    // Before the model loads: bad paths or a busy --out fail at once.
+    auto plan = workflow::plan_eval(options);
+    report_plan(plan);
+    std::vector<std::unique_ptr<pipeline::Engine>> engines;
+    try {
+      engines = load_engines(args->model, args->devices, "eval");
+    } catch (...) {
+      plan.lock.remove_if_unused();  // a model that cannot load: nothing written
+      throw;
+    }
     std::unique_ptr<Progress> progress;
     const auto run = workflow::run_eval(
-        *engine, options, [&](const std::string& image, const std::string& error, size_t done, size_t total) {
+        pointers(engines), plan, options,
+        [&](const std::string& image, const std::string& error, size_t done, size_t total) {
           if (!progress) progress = std::make_unique<Progress>("eval", total);
           progress->step(done, image, error);
         });

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "lisa/error.h"
+
 namespace lisa::cli {
 
 pipeline::RuntimeOptions& runtime_options() {
@@ -73,6 +75,38 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
   command.add_option("--group-size", options.group_size, "int4 group size: 32 | 64 | 128 | 256")
       ->capture_default_str()
       ->check(CLI::IsMember({32, 64, 128, 256}));
+}
+
+void add_devices_option(CLI::App& command, std::vector<std::string>& devices) {
+  command
+      .add_option("--devices", devices,
+                  "answer on several devices at once, one engine each, e.g. cuda:0,cuda:1 (cpu,cpu for tests); "
+                  "results are those of one device")
+      ->delimiter(',');
+}
+
+std::vector<std::unique_ptr<pipeline::Engine>> load_engines(const ModelOptions& model,
+                                                            const std::vector<std::string>& devices,
+                                                            const std::string& command) {
+  std::vector<std::unique_ptr<pipeline::Engine>> engines;
+  if (devices.empty()) {
+    engines.push_back(pipeline::Engine::load(model.engine_options()));
+    return engines;
+  }
+  LISA_CHECK(model.device == "auto", command, ": give --device or --devices, not both");
+  for (const auto& device : devices) {
+    LISA_CHECK(!device.empty(), command, ": --devices has an empty entry (give e.g. cuda:0,cuda:1)");
+    pipeline::EngineOptions options = model.engine_options();
+    options.device = device;
+    engines.push_back(pipeline::Engine::load(options));
+  }
+  return engines;
+}
+
+std::vector<const pipeline::Engine*> pointers(const std::vector<std::unique_ptr<pipeline::Engine>>& engines) {
+  std::vector<const pipeline::Engine*> pointers;
+  for (const auto& engine : engines) pointers.push_back(engine.get());
+  return pointers;
 }
 
 void add_batch_options(CLI::App& command, int64_t& batch_size, int64_t& max_kv_cache_mib) {

@@ -6,6 +6,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "lisa/pipeline/engine.h"
 
 #include "lisa/pipeline/options.h"
 #include "lisa/pipeline/runtime.h"
@@ -37,6 +40,16 @@ void add_model_options(CLI::App& command, ModelOptions& options);
 // Adds --batch-size (questions answered together) and --max-kv-cache-mib (their KV caches' bound);
 // segment and eval share them.
 void add_batch_options(CLI::App& command, int64_t& batch_size, int64_t& max_kv_cache_mib);
+
+// Adds --devices (one engine per device, answering at once; segment and eval).
+void add_devices_option(CLI::App& command, std::vector<std::string>& devices);
+
+// One engine per `devices` entry (loaded one after the other), or the one of model.device when
+// `devices` is empty. `command` names the subcommand in errors.
+std::vector<std::unique_ptr<pipeline::Engine>> load_engines(const ModelOptions& model,
+                                                            const std::vector<std::string>& devices,
+                                                            const std::string& command);
+std::vector<const pipeline::Engine*> pointers(const std::vector<std::unique_ptr<pipeline::Engine>>& engines);
 
 // The process-wide settings the command line asked for (one subcommand runs per process); main
 // applies them once, before the command runs.

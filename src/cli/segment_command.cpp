@@ -58,24 +58,6 @@ workflow::ShardManifest segment_manifest(const SegmentArgs& args, const workflow
   return workflow::plan_manifest("segment", shard, workflow::item_keys(items), std::move(arguments));
 }
 
-// One engine per --devices entry (loaded one after the other), or the one of --device.
-std::vector<std::unique_ptr<pipeline::Engine>> load_engines(const ModelOptions& model,
-                                                            const std::vector<std::string>& devices) {
-  std::vector<std::unique_ptr<pipeline::Engine>> engines;
-  if (devices.empty()) {
-    engines.push_back(pipeline::Engine::load(model.engine_options()));
-    return engines;
-  }
-  LISA_CHECK(model.device == "auto", "segment: give --device or --devices, not both");
-  for (const auto& device : devices) {
-    LISA_CHECK(!device.empty(), "segment: --devices has an empty entry (give e.g. cuda:0,cuda:1)");
-    pipeline::EngineOptions options = model.engine_options();
-    options.device = device;
-    engines.push_back(pipeline::Engine::load(options));
-  }
-  return engines;
-}
-
 void report_plan(const workflow::SegmentPlan& plan) {
   if (plan.already_done || plan.retried)
     std::cerr << "segment: resuming: " << plan.already_done << " already done, " << plan.retried
@@ -113,10 +95,7 @@ Action add_segment_command(CLI::App& app) {
                 "skip the images recorded as done in results.jsonl; retry those recorded as failed");
   sub->add_flag("--force-seg", args->force_seg,
                 "when an answer has no [SEG], take the mask of the answer \"Sure, [SEG].\" (flagged forced_seg)");
-  sub->add_option("--devices", args->devices,
-                  "answer on several devices at once, one engine each, e.g. cuda:0,cuda:1 (cpu,cpu for tests); "
-                  "results are those of one device")
-      ->delimiter(',');
+  add_devices_option(*sub, args->devices);
   add_shard_options(*sub, args->shard);
   add_batch_options(*sub, args->batch_size, args->max_kv_cache_mib);
   return [args, prompt] {
@@ -152,16 +131,14 @@ Action add_segment_command(CLI::App& app) {
     if (!plan.items.empty()) {
       std::vector<std::unique_ptr<pipeline::Engine>> engines;
       try {
-        engines = load_engines(args->model, args->devices);
+        engines = load_engines(args->model, args->devices, "segment");
       } catch (...) {
         plan.lock.remove_if_unused();  // a model that cannot load: nothing written
         throw;
       }
-      std::vector<const pipeline::Engine*> workers;
-      for (const auto& engine : engines) workers.push_back(engine.get());
       std::unique_ptr<Progress> progress;
       summary = workflow::run_segment(
-          workers, plan, options,
+          pointers(engines), plan, options,
           [&](const workflow::SegmentItem& item, const std::string& error, const workflow::SegmentProgress& counts) {
             if (!progress) progress = std::make_unique<Progress>("segment", counts.total);
             progress->step(counts.done, item.image.string(), error);

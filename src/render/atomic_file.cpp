@@ -101,6 +101,18 @@ bool is_temporary_file_name(const std::string& file_name) {
   return dash != std::string_view::npos && all_digits(numbers.substr(0, dash)) && all_digits(numbers.substr(dash + 1));
 }
 
+std::vector<std::filesystem::path> remove_stale_temporaries(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> removed;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (!is_temporary_file_name(entry.path().filename().string())) continue;
+    std::error_code error;
+    std::filesystem::remove(entry.path(), error);
+    LISA_CHECK(!error, "cannot remove the stale temporary file ", entry.path().string(), ": ", error.message());
+    removed.push_back(entry.path());
+  }
+  return removed;
+}
+
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
   const std::filesystem::path temporary = temporary_sibling(path);
   try {

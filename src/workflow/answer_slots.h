@@ -12,6 +12,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 namespace lisa::workflow {
@@ -86,6 +87,28 @@ class AnswerSlots {
   std::exception_ptr failure_;
   std::vector<std::promise<Answered>> promises_;
   std::vector<std::future<Answered>> futures_;
+};
+
+// The worker threads of one run, joined when it goes (after closing the slots, so that they stop at
+// once however the recording ends: an error, a stop).
+template <typename Answered>
+class WorkerThreads {
+ public:
+  explicit WorkerThreads(AnswerSlots<Answered>& slots) : slots_(slots) {}
+  WorkerThreads(const WorkerThreads&) = delete;
+  WorkerThreads& operator=(const WorkerThreads&) = delete;
+  ~WorkerThreads() {
+    slots_.close();
+    for (auto& thread : threads_) thread.join();
+  }
+  template <typename Work>
+  void start(Work work) {
+    threads_.emplace_back(std::move(work));
+  }
+
+ private:
+  AnswerSlots<Answered>& slots_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace lisa::workflow

@@ -17,6 +17,7 @@
 #include "lisa/render/mask_image.h"
 #include "lisa/tokenizer/eval_prompt.h"
 #include "lisa/workflow/shard_manifest.h"
+#include "answer_slots.h"
 
 namespace lisa::workflow {
 
@@ -91,23 +92,31 @@ eval::ImageResult evaluate_sample(pipeline::Context& context, const eval::Reason
   return score_sample(sample, prepared, answer, options);
 }
 
-// Generate mode with --batch-size > 1: samples[first, first + count) answered together
-// (pipeline/batch.h); per sample its result or its user error, as evaluate_sample would give.
-void evaluate_group(pipeline::Context& context, const std::vector<eval::ReasonSegSample>& samples, size_t first,
-                    const EvalOptions& options, std::vector<std::optional<eval::ImageResult>>& results,
-                    std::vector<std::string>& errors) {
-  std::vector<PreparedSample> prepared(results.size());  // not resized again: the questions point in
+// What a worker hands the recording thread for one sample.
+struct EvaluatedSample {
+  bool settled = false;  // false: abandoned (its worker could not go on)
+  std::optional<eval::ImageResult> result;
+  std::string error;  // the sample's user error, when it has no result
+};
+
+// Generate mode with --batch-size > 1: the samples `claimed` answered together (pipeline/batch.h);
+// per sample its result or its user error, as evaluate_sample would give.
+std::vector<EvaluatedSample> evaluate_group(pipeline::Context& context, const std::vector<eval::ReasonSegSample>& samples,
+                                            const std::vector<size_t>& claimed, const EvalOptions& options) {
+  std::vector<EvaluatedSample> evaluated(claimed.size());
+  std::vector<PreparedSample> prepared(claimed.size());  // not resized again: the questions point in
   std::vector<pipeline::BatchQuestion> questions;
   std::vector<size_t> asked;
-  for (size_t i = 0; i < prepared.size(); ++i) {
+  for (size_t i = 0; i < claimed.size(); ++i) {
+    evaluated[i].settled = true;
     try {
-      prepared[i] = prepare_sample(context, samples[first + i]);
+      prepared[i] = prepare_sample(context, samples[claimed[i]]);
       questions.push_back({&*prepared[i].session,
                            tokenizer::reason_seg_question(prepared[i].text, prepared[i].is_sentence),
                            ask_options(options)});
       asked.push_back(i);
     } catch (const Error& e) {
-      errors[i] = e.what();
+      evaluated[i].error = e.what();
     }
   }
   pipeline::BatchOptions batch;
@@ -117,69 +126,85 @@ void evaluate_group(pipeline::Context& context, const std::vector<eval::ReasonSe
     const size_t i = asked[j];
     try {
       if (answers[j].error) std::rethrow_exception(answers[j].error);
-      results[i] = score_sample(samples[first + i], prepared[i], *answers[j].answer, options);
-    } catch (const Error& e) {  // only user errors, as in run_eval
-      errors[i] = e.what();
+      evaluated[i].result = score_sample(samples[claimed[i]], prepared[i], *answers[j].answer, options);
+    } catch (const Error& e) {  // only user errors, as in evaluate_one
+      evaluated[i].error = e.what();
     }
+  }
+  return evaluated;
+}
+
+EvaluatedSample evaluate_one(pipeline::Context& context, const eval::ReasonSegSample& sample,
+                             const EvalOptions& options) {
+  EvaluatedSample evaluated;
+  evaluated.settled = true;
+  try {
+    evaluated.result = evaluate_sample(context, sample, options);
+  } catch (const Error& e) {  // only user errors; a broken internal contract stops the run
+    evaluated.error = e.what();
+  }
+  return evaluated;
+}
+
+// A worker: evaluates the samples it claims with `engine` through its own Context, `batch` at a time
+// (waiting for the first only, never while holding some: see AnswerSlots). Every sample it claims
+// gets its slot filled; anything but a user error stops the run.
+void evaluate_claimed(const pipeline::Engine& engine, const std::vector<eval::ReasonSegSample>& samples,
+                      const EvalOptions& options, size_t batch, AnswerSlots<EvaluatedSample>& slots) {
+  std::vector<size_t> claimed;
+  size_t filled = 0;
+  try {
+    pipeline::Context context(engine);
+    for (auto first = slots.claim(true); first; first = slots.claim(true)) {
+      claimed = {*first};
+      filled = 0;
+      while (claimed.size() < batch) {
+        const auto more = slots.claim(false);
+        if (!more) break;
+        claimed.push_back(*more);
+      }
+      std::vector<EvaluatedSample> evaluated;
+      if (batch == 1)
+        evaluated.push_back(evaluate_one(context, samples[claimed[0]], options));
+      else
+        evaluated = evaluate_group(context, samples, claimed, options);
+      for (; filled < claimed.size(); ++filled) slots.fill(claimed[filled], std::move(evaluated[filled]));
+    }
+  } catch (...) {
+    slots.fail(std::current_exception());
+    for (; filled < claimed.size(); ++filled) slots.fill(claimed[filled], EvaluatedSample{});
   }
 }
 
-void check_output_dir(const fs::path& out_dir) {
-  LISA_CHECK(!fs::exists(out_dir) || fs::is_directory(out_dir), out_dir.string(),
-             ": exists and is not a directory (--out names the folder to write into)");
-}
-
-void prepare_output_dir(const fs::path& out_dir) {
-  check_output_dir(out_dir);
-  std::error_code error;
-  fs::create_directories(out_dir, error);
-  LISA_CHECK(!error, out_dir.string(), ": cannot create the output folder (", error.message(), ")");
-}
-
-}  // namespace
-
-void check_eval_paths(const EvalOptions& options) {
-  LISA_CHECK(fs::is_directory(options.data_dir), options.data_dir.string(),
-             ": not a directory (--data names a ReasonSeg split folder)");
-  check_output_dir(options.out_dir);
-}
-
-namespace {
-
-// The worker: evaluates `samples` in order, appending each one's line to `results_file`.
-EvalRun evaluate_samples(const pipeline::Engine& engine, const std::vector<eval::ReasonSegSample>& samples,
-                         const EvalOptions& options, const fs::path& results_file, const EvalObserver& observer) {
-  EvalRun run;
-  pipeline::Context context(engine);
+// Evaluates `samples` with one worker per engine; this thread appends each one's line to
+// `results_file` in order. Per sample: its result, or nothing for a failed one.
+std::vector<std::optional<eval::ImageResult>> evaluate_samples(const std::vector<const pipeline::Engine*>& engines,
+                                                              const std::vector<eval::ReasonSegSample>& samples,
+                                                              const EvalOptions& options, const fs::path& results_file,
+                                                              const EvalObserver& observer) {
   // Batches only pay where answers are generated: a teacher-forced pass has no decoding loop.
   const size_t batch =
       options.mode == EvalMode::kGenerate ? static_cast<size_t>(std::max<int64_t>(1, options.batch_size)) : 1;
-  for (size_t first = 0; first < samples.size(); first += batch) {
-    const size_t count = std::min(batch, samples.size() - first);
-    std::vector<std::optional<eval::ImageResult>> results(count);
-    std::vector<std::string> errors(count);
-    if (batch == 1) {
-      try {
-        results[0] = evaluate_sample(context, samples[first], options);
-      } catch (const Error& e) {  // only user errors; a broken internal contract stops the run
-        errors[0] = e.what();
-      }
-    } else {
-      evaluate_group(context, samples, first, options, results, errors);
+  AnswerSlots<EvaluatedSample> slots(samples.size(), engines.size() * 2 * batch + 2);
+  WorkerThreads<EvaluatedSample> workers(slots);
+  for (const pipeline::Engine* engine : engines)
+    workers.start([engine, &samples, &options, batch, &slots] {
+      evaluate_claimed(*engine, samples, options, batch, slots);
+    });
+  std::vector<std::optional<eval::ImageResult>> results;
+  for (size_t k = 0; k < samples.size(); ++k) {
+    EvaluatedSample evaluated = slots.take(k);
+    if (!evaluated.settled) {
+      if (const auto failure = slots.failure()) std::rethrow_exception(failure);
+      LISA_INTERNAL_ASSERT(false, "sample ", k, " was abandoned without a failure");
     }
-    for (size_t k = 0; k < count; ++k) {
-      const std::string image = samples[first + k].image.filename().string();
-      if (errors[k].empty()) {
-        run.results.push_back(*results[k]);
-        render::append_line(results_file, eval::result_line(run.results.back()));
-      } else {
-        ++run.failed;
-        render::append_line(results_file, eval::error_line(image, errors[k]));
-      }
-      if (observer) observer(image, errors[k], first + k + 1, samples.size());
-    }
+    const std::string image = samples[k].image.filename().string();
+    render::append_line(results_file, evaluated.result ? eval::result_line(*evaluated.result)
+                                                       : eval::error_line(image, evaluated.error));
+    results.push_back(std::move(evaluated.result));
+    if (observer) observer(image, evaluated.error, k + 1, samples.size());
   }
-  return run;
+  return results;
 }
 
 ShardManifest plan_eval_manifest(const pipeline::Engine& engine, const std::vector<eval::ReasonSegSample>& samples,
@@ -195,25 +220,40 @@ ShardManifest plan_eval_manifest(const pipeline::Engine& engine, const std::vect
 
 }  // namespace
 
-EvalRun run_eval(const pipeline::Engine& engine, const EvalOptions& options, const EvalObserver& observer) {
-  auto samples = eval::list_reasonseg_split(options.data_dir);
-  if (samples.empty()) throw Error(options.data_dir.string() + ": no *.jpg images in this ReasonSeg split folder");
-  if (options.limit > 0 && static_cast<size_t>(options.limit) < samples.size()) samples.resize(options.limit);
-  prepare_output_dir(options.out_dir);
-  if (options.save_masks) prepare_output_dir(options.out_dir / "masks");
+EvalRun run_eval(const std::vector<const pipeline::Engine*>& engines, const EvalPlan& plan,
+                 const EvalOptions& options, const EvalObserver& observer) {
+  LISA_INTERNAL_ASSERT(!engines.empty(), "run_eval without an engine");
+  const pipeline::Engine& engine = *engines.front();
   const fs::path results_file = options.out_dir / results_file_name(options.shard);
-  fs::remove(results_file);
-
+  std::optional<ShardManifest> manifest;
   if (options.shard) {
-    ShardManifest manifest = plan_eval_manifest(engine, samples, options);
-    remove_manifest(options.out_dir, *options.shard);
-    EvalRun run = evaluate_samples(engine, select_shard(samples, *options.shard), options, results_file, observer);
-    manifest.ok = static_cast<int64_t>(run.results.size());
-    manifest.failed = run.failed;
-    write_manifest(options.out_dir, manifest);
+    manifest = plan_eval_manifest(engine, plan.split, options);
+    remove_manifest(options.out_dir, *options.shard);  // until this run has finished
+  }
+  const auto evaluated = evaluate_samples(engines, plan.to_do, options, results_file, observer);
+
+  // The report is over the run's samples in split order, resumed or evaluated now.
+  EvalRun run;
+  size_t next = 0;
+  for (const auto& sample : plan.samples) {
+    const auto done = plan.already_done.find(sample.image.filename().string());
+    if (done != plan.already_done.end()) {
+      run.results.push_back(done->second);
+      continue;
+    }
+    LISA_INTERNAL_ASSERT(next < plan.to_do.size() && plan.to_do[next].image == sample.image,
+                         "the samples to do are not the run's samples in order");
+    if (const auto& result = evaluated[next++])
+      run.results.push_back(*result);
+    else
+      ++run.failed;
+  }
+  if (manifest) {
+    manifest->ok = static_cast<int64_t>(run.results.size());
+    manifest->failed = run.failed;
+    write_manifest(options.out_dir, *manifest);
     return run;
   }
-  EvalRun run = evaluate_samples(engine, samples, options, results_file, observer);
   eval::RunInfo info;
   info.mode = to_string(options.mode);
   info.conv_type = options.conv_type;

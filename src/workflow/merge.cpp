@@ -13,6 +13,7 @@
 #include "lisa/render/atomic_file.h"
 #include "lisa/workflow/evaluate.h"
 #include "lisa/workflow/shard_manifest.h"
+#include "last_lines.h"
 
 namespace lisa::workflow {
 
@@ -23,9 +24,7 @@ namespace {
 struct ShardFiles {
   ShardManifest manifest;
   fs::path manifest_file;
-  std::vector<std::string> keys;             // its items, in order of their first line
-  std::map<std::string, std::string> last;   // key -> its last line, as written
-  std::map<std::string, nlohmann::json> parsed;  // key -> that line, parsed
+  LastLines results;  // its results file
 };
 
 std::string shard_name(const ShardManifest& manifest) {
@@ -102,27 +101,16 @@ void read_results(const fs::path& dir, ShardFiles& shard) {
   const fs::path file = dir / results_file_name(Shard{m.shard, m.num_shards, ""});
   std::ifstream in(file);  // a shard without items may have none
   LISA_CHECK(in.good() || !fs::exists(file), shard_name(m), ": cannot read ", file.string());
-  for (std::string line; std::getline(in, line);) {
-    nlohmann::json record;
-    try {
-      record = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception&) {
-      throw Error(file.string() + ": not a JSON line: " + line.substr(0, 80));
-    }
-    LISA_CHECK(record.is_object() && record.contains("image") && record["image"].is_string(), file.string(),
-               ": not a result line: ", line.substr(0, 80));
-    const std::string key = item_key(record["image"].get<std::string>(), record.value("prompt", ""));
-    if (!shard.last.count(key)) shard.keys.push_back(key);
-    shard.last[key] = line;
-    shard.parsed[key] = std::move(record);
-  }
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
+  shard.results = last_lines(lines, file);
+  const std::vector<std::string>& keys = shard.results.keys;
   const Shard which{m.shard, m.num_shards, ""};
-  LISA_CHECK(static_cast<int64_t>(shard.keys.size()) == shard_size(m.total_items, which) &&
-                 keys_hash(shard.keys) == m.shard_hash,
-             shard_name(m), ": ", file.string(), " holds ", shard.keys.size(), " items, not the ",
+  LISA_CHECK(static_cast<int64_t>(keys.size()) == shard_size(m.total_items, which) && keys_hash(keys) == m.shard_hash,
+             shard_name(m), ": ", file.string(), " holds ", keys.size(), " items, not the ",
              shard_size(m.total_items, which), " items of the shard (a file of another run, or edited?)");
   int64_t ok = 0, failed = 0;
-  for (const auto& key : shard.keys) ++(shard.parsed[key].contains("error") ? failed : ok);
+  for (const auto& key : keys) ++(shard.results.succeeded(key) ? ok : failed);
   LISA_CHECK(ok == m.ok && failed == m.failed, shard_name(m), ": ", file.string(), " records ", ok, " done and ", failed,
              " failed items, its manifest ", m.ok, " and ", m.failed, " (changed after the shard finished?)");
 }
@@ -132,7 +120,7 @@ void read_results(const fs::path& dir, ShardFiles& shard) {
 std::vector<std::pair<const ShardFiles*, std::string>> input_order(const std::map<int64_t, ShardFiles>& shards) {
   std::map<std::string, int64_t> owner;
   for (const auto& [k, shard] : shards)
-    for (const auto& key : shard.keys) {
+    for (const auto& key : shard.results.keys) {
       const auto [at, fresh] = owner.emplace(key, k);
       LISA_CHECK(fresh, key.substr(0, key.find('\n')), " is in shard ", at->second, " and in shard ", k,
                  ": the shards overlap (files of another run?)");
@@ -142,7 +130,7 @@ std::vector<std::pair<const ShardFiles*, std::string>> input_order(const std::ma
   std::vector<std::string> keys;
   for (int64_t i = 0; i < first.total_items; ++i) {
     const ShardFiles& shard = shards.at(i % first.num_shards);
-    keys.push_back(shard.keys.at(static_cast<size_t>(i / first.num_shards)));
+    keys.push_back(shard.results.keys.at(static_cast<size_t>(i / first.num_shards)));
     order.emplace_back(&shard, keys.back());
   }
   LISA_CHECK(keys_hash(keys) == first.list_hash, "the shards together are not the input they were run over "
@@ -172,8 +160,8 @@ MergeSummary merge_shards(const fs::path& out_dir) {
   std::string results;
   std::vector<eval::ImageResult> evaluated;
   for (const auto& [shard, key] : order) {
-    const nlohmann::json& record = shard->parsed.at(key);
-    const std::string& line = shard->last.at(key);
+    const nlohmann::json& record = shard->results.record.at(key);
+    const std::string& line = shard->results.line.at(key);
     ++(record.contains("error") ? summary.failed : summary.ok);
     if (first.command == "segment") check_mask_files(out_dir, *shard, record);
     if (first.command == "eval" && !record.contains("error")) evaluated.push_back(eval::parse_result_line(line));

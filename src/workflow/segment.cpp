@@ -278,27 +278,6 @@ void answer_batches(const pipeline::Engine& engine, const std::vector<SegmentIte
   }
 }
 
-// The workers, joined when it goes (after closing the slots, so that they stop at once however
-// the recording ends).
-class WorkerThreads {
- public:
-  explicit WorkerThreads(AnswerSlots<AnsweredItem>& slots) : slots_(slots) {}
-  WorkerThreads(const WorkerThreads&) = delete;
-  WorkerThreads& operator=(const WorkerThreads&) = delete;
-  ~WorkerThreads() {
-    slots_.close();
-    for (auto& thread : threads_) thread.join();
-  }
-  template <typename Work>
-  void start(Work work) {
-    threads_.emplace_back(std::move(work));
-  }
-
- private:
-  AnswerSlots<AnsweredItem>& slots_;
-  std::vector<std::thread> threads_;
-};
-
 }  // namespace
 
 SegmentProgress run_segment(const pipeline::Engine& engine, const SegmentPlan& plan, const SegmentOptions& options,
@@ -322,7 +301,7 @@ SegmentProgress run_segment(const std::vector<const pipeline::Engine*>& engines,
   // so --resume sees the same results whatever the number of engines.
   const size_t batch = static_cast<size_t>(std::max<int64_t>(1, options.batch_size));
   AnswerSlots<AnsweredItem> slots(items.size(), engines.size() * 2 * batch + 2);
-  WorkerThreads workers(slots);
+  WorkerThreads<AnsweredItem> workers(slots);
   for (const pipeline::Engine* engine : engines)
     workers.start([&slots, &items, &out_dir, &options, engine, batch] {
       if (batch > 1)

@@ -18,6 +18,11 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
 // True when `file_name` is exactly a temporary name of write_file_atomically (see above).
 bool is_temporary_file_name(const std::string& file_name);
 
+// Removes the temporaries of write_file_atomically that killed runs left directly in `dir` (a
+// folder), returning their paths. Only for a folder this process has locked (another live writer's
+// temporary would go too). Throws lisa::Error naming a file it cannot remove.
+std::vector<std::filesystem::path> remove_stale_temporaries(const std::filesystem::path& dir);
+
 // A log of one record per line (results.jsonl) that survives being killed mid-append.
 // Each append writes the whole line and its '\n' on an O_APPEND descriptor, then fsyncs; a write
 // cut short (fatal signal, full disk) can only leave an unterminated tail, which append_line itself

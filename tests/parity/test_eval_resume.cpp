@@ -1,0 +1,138 @@
+// `lisa eval --resume`, `--devices` and the output lock as users meet them: a killed or partly
+// failed run, resumed, must leave the files one uninterrupted run writes; several engines must
+// write what one writes; a second run into a busy --out must be refused before it writes anything.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "lisa/workflow/output_lock.h"
+#include "support/background.h"
+#include "support/cli.h"
+#include "support/golden.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace lisa::testing;  // the helpers for running `lisa` (support/)
+
+constexpr size_t kImages = 4;
+
+std::string file_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string eval_args() {
+  return "eval" + golden_model_args() + " --limit " + std::to_string(kImages) + " --data " +
+         (golden_root() / "reasonseg" / "val").string();
+}
+
+// One uninterrupted run over the first kImages images of the golden split, made once.
+struct WholeRun {
+  fs::path dir;
+  std::string results, report, per_image;  // the bytes of its files
+  std::vector<std::string> lines;          // results.jsonl's lines
+};
+
+const WholeRun& whole_eval_run() {
+  static const WholeRun whole = [] {
+    WholeRun run;
+    run.dir = fresh_dir("eval_resume");
+    const CommandResult result = run_lisa(eval_args() + " -o " + (run.dir / "whole").string());
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    run.results = file_text(run.dir / "whole" / "results.jsonl");
+    run.report = file_text(run.dir / "whole" / "report.json");
+    run.per_image = file_text(run.dir / "whole" / "per_image.csv");
+    std::istringstream lines(run.results);
+    for (std::string line; std::getline(lines, line);) run.lines.push_back(line);
+    return run;
+  }();
+  return whole;
+}
+
+void expect_files_of_the_whole_run(const fs::path& out) {
+  const WholeRun& whole = whole_eval_run();
+  EXPECT_EQ(file_text(out / "report.json"), whole.report);
+  EXPECT_EQ(file_text(out / "per_image.csv"), whole.per_image);
+}
+
+TEST(EvalResume, KilledRunResumedWritesWhatOneRunWrites) {
+  const WholeRun& whole = whole_eval_run();
+  ASSERT_EQ(whole.lines.size(), kImages);
+  // The kill must land after the first line and before the last; a run too quick for that is
+  // started again (never counted as a pass).
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const fs::path out = whole.dir / ("killed-" + std::to_string(attempt));
+    const pid_t child = start_lisa(eval_args() + " -o " + out.string(), whole.dir / "killed.log");
+    ASSERT_TRUE(wait_for([&] { return complete_lines(out / "results.jsonl") >= 1; })) << file_text(whole.dir / "killed.log");
+    ::kill(child, SIGKILL);
+    wait_exit_code(child);
+    const size_t done = complete_lines(out / "results.jsonl");
+    if (done >= kImages || fs::exists(out / "report.json")) continue;
+
+    const CommandResult resumed = run_lisa(eval_args() + " --resume -o " + out.string());
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+    EXPECT_NE(resumed.output.find("eval: resuming: " + std::to_string(done) + " already done, 0 failed earlier"),
+              std::string::npos)
+        << resumed.output;
+    // Every image once, in split order (a partial line the kill may have left is cut off).
+    EXPECT_EQ(file_text(out / "results.jsonl"), whole.results);
+    expect_files_of_the_whole_run(out);
+    return;
+  }
+  FAIL() << "in 5 attempts the kill never landed while eval was running";
+}
+
+TEST(EvalResume, FailedImagesAreEvaluatedAgain) {
+  const WholeRun& whole = whole_eval_run();
+  ASSERT_EQ(whole.lines.size(), kImages);
+  const fs::path out = whole.dir / "failed";
+  fs::create_directories(out);
+  const std::string second = nlohmann::json::parse(whole.lines[1]).at("image");
+  const std::string error_line = R"({"image":")" + second + R"(","error":"an earlier failure"})";
+  // What a run that failed on the second image and was then killed mid-line leaves, plus the
+  // temporary of a report it was writing.
+  std::ofstream(out / "results.jsonl") << whole.lines[0] << "\n" << error_line << "\n" << R"({"image":"cof)";
+  std::ofstream(out / ".report.json.tmp-99999-0") << "{";
+
+  const CommandResult resumed = run_lisa(eval_args() + " --resume -o " + out.string());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("eval: resuming: 1 already done, 1 failed earlier and are retried, 2 not done yet"),
+            std::string::npos)
+      << resumed.output;
+  EXPECT_NE(resumed.output.find("removed 1 temporary file(s)"), std::string::npos) << resumed.output;
+  EXPECT_FALSE(fs::exists(out / ".report.json.tmp-99999-0"));
+  EXPECT_EQ(file_text(out / "results.jsonl"),
+            whole.lines[0] + "\n" + error_line + "\n" + whole.lines[1] + "\n" + whole.lines[2] + "\n" + whole.lines[3] + "\n");
+  expect_files_of_the_whole_run(out);
+}
+
+TEST(EvalResume, TwoCpuEnginesWriteWhatOneWrites) {
+  const WholeRun& whole = whole_eval_run();
+  std::string args = eval_args();
+  const std::string device = " --device cpu";
+  ASSERT_NE(args.find(device), std::string::npos);
+  args.erase(args.find(device), device.size());
+  const fs::path out = whole.dir / "devices";
+  const CommandResult run = run_lisa(args + " --devices cpu,cpu -o " + out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(file_text(out / "results.jsonl"), whole.results);
+  expect_files_of_the_whole_run(out);
+}
+
+TEST(EvalResume, ASecondRunIntoABusyOutIsRefusedAtOnce) {
+  const fs::path out = fresh_dir("eval_busy");
+  const auto lock = lisa::workflow::OutputLock::acquire(out, ".lisa-eval.lock");
+  const CommandResult run = run_lisa(eval_args() + " -o " + out.string());
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("is in use by another run (pid " + std::to_string(::getpid())), std::string::npos)
+      << run.output;
+  EXPECT_FALSE(fs::exists(out / "results.jsonl"));
+}
+
+}  // namespace
