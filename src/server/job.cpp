@@ -1,5 +1,7 @@
 #include "lisa/server/job.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace lisa::server {
@@ -28,18 +30,33 @@ void Job::fail(int status, const std::string& message) {
   emit({JobEvent::Kind::kError, nlohmann::json{{"error", message}}.dump(), status});
 }
 
+bool Job::finished() const {
+  std::lock_guard lock(mutex_);
+  return finished_;
+}
+
 std::optional<JobEvent> Job::wait_event(size_t index, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   if (!changed_.wait_for(lock, timeout, [&] { return events_.size() > index; })) return std::nullopt;
   return events_[index];
 }
 
-JobEvent Job::wait_final() {
-  std::unique_lock lock(mutex_);
+JobEvent Job::wait_final(const std::function<bool()>& client_gone, std::chrono::milliseconds poll) {
   // The worker always ends a job; the grace period only guards against a worker stuck in a step that
   // cannot be interrupted (a long prefill): the client gets its 504 at the deadline regardless.
-  const bool ended = changed_.wait_until(lock, deadline_ + std::chrono::seconds(1), [&] { return finished_; });
-  if (!ended) return {JobEvent::Kind::kError, nlohmann::json{{"error", "the request took longer than the server's timeout"}}.dump(), 504};
+  const auto give_up = deadline_ + std::chrono::seconds(1);
+  std::unique_lock lock(mutex_);
+  while (!finished_) {
+    if (Clock::now() >= give_up)
+      return {JobEvent::Kind::kError, nlohmann::json{{"error", "the request took longer than the server's timeout"}}.dump(), 504};
+    if (client_gone && !cancelled()) {
+      lock.unlock();  // the probe makes system calls: the worker may emit meanwhile
+      if (client_gone()) cancel();
+      lock.lock();
+    }
+    const auto until = client_gone ? std::min(give_up, Clock::now() + poll) : give_up;
+    changed_.wait_until(lock, until, [&] { return finished_; });
+  }
   return events_.back();
 }
 

@@ -15,6 +15,7 @@
 #include "lisa/server/request.h"
 #include "lisa/server/worker.h"
 #include "lisa/tokenizer/conversation.h"
+#include "connection_probe.h"
 #include "page.h"
 
 namespace lisa::server {
@@ -191,7 +192,8 @@ void Server::State::segment(const httplib::Request& req, httplib::Response& res)
   }
   if (req.get_param_value("stream") == "1" || req.get_header_value("Accept").find("text/event-stream") != std::string::npos)
     return stream(job, res);
-  const JobEvent event = job->wait_final();
+  const ConnectionProbe client({req.local_addr, req.local_port, req.remote_addr, req.remote_port});
+  const JobEvent event = job->wait_final([&client] { return client.peer_closed(); });
   if (event.status != 200) job->cancel();
   res.status = event.status;
   res.set_content(event.data, kJson);

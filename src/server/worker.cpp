@@ -26,7 +26,8 @@ bool Worker::submit(const std::shared_ptr<Job>& job) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || queue_.size() >= options_.queue) return false;
-    ahead = queue_.size() + (current_ ? 1 : 0);
+    // A job that has sent its answer is no longer ahead, though the worker may not have let go of it.
+    ahead = queue_.size() + (current_ && !current_->finished() ? 1 : 0);
     job->emit({JobEvent::Kind::kQueued, "{\"position\":" + std::to_string(ahead) + "}"});
     queue_.push_back(job);
   }

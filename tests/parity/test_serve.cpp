@@ -3,6 +3,9 @@
 // refusals, cancellation on disconnect, deadlines, and 16 clients against a queue of 4.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -318,6 +321,36 @@ TEST_F(Serve, DisconnectMidStreamFreesTheWorker) {
   auto client = server_->client();
   client.send(req);
   ASSERT_EQ(tokens, 2);
+  ASSERT_TRUE(wait_count(server_->server(), 499, cancelled_before + 1)) << "the generation was not cancelled";
+  const GoldenCase astronaut = golden("astronaut_wide");
+  const auto start = Clock::now();
+  post_json(segment_json(astronaut.image_path(), user_text(astronaut), 32));
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+}
+
+// A plain (non-streaming) request whose client hangs up while it waits is cancelled too: the server
+// sees the closed connection, the worker stops between two tokens (499) and answers the next
+// request at once. The client here is a raw socket that sends the request and closes.
+TEST_F(Serve, DisconnectBeforeAPlainAnswerFreesTheWorker) {
+  const GoldenCase chelsea = golden("chelsea_small");  // answers without EOS for at least 32 tokens
+  const uint64_t cancelled_before = server_->server().metrics().requests("/v1/segment", 499);
+  const std::string body = segment_json(chelsea.image_path(), user_text(chelsea), 512).dump();
+  const std::string request = std::string("POST /v1/segment HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ") + kKey +
+                              "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                              "\r\n\r\n" + body;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  ASSERT_EQ(::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr), 1);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  for (size_t sent = 0; sent < request.size();) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    ASSERT_GT(n, 0);
+    sent += static_cast<size_t>(n);
+  }
+  ::close(fd);
   ASSERT_TRUE(wait_count(server_->server(), 499, cancelled_before + 1)) << "the generation was not cancelled";
   const GoldenCase astronaut = golden("astronaut_wide");
   const auto start = Clock::now();

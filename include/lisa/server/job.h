@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -44,7 +45,12 @@ class Job {
   // HTTP side: the event at `index` (0, 1, ...) once emitted, or nullopt when `timeout` passed first.
   std::optional<JobEvent> wait_event(size_t index, std::chrono::milliseconds timeout);
   // Waits for the final event (or returns one saying the deadline passed, after a grace period).
-  JobEvent wait_final();
+  // Meanwhile `client_gone` (when given) is asked every `poll`; once it says true the job is
+  // cancelled, and the worker ends it between two tokens (status 499).
+  JobEvent wait_final(const std::function<bool()>& client_gone = {},
+                      std::chrono::milliseconds poll = std::chrono::milliseconds(50));
+  // Whether the final event has been emitted (the worker may still be tidying up after it).
+  bool finished() const;
   void cancel() { cancelled_ = true; }
   bool cancelled() const { return cancelled_; }
 
@@ -52,7 +58,7 @@ class Job {
   SegmentRequest request_;
   Clock::time_point deadline_;
   std::atomic<bool> cancelled_{false};
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<JobEvent> events_;
   bool finished_ = false;
