@@ -22,6 +22,8 @@ struct ServeArgs {
   std::string api_key_file;
   double max_body_mb = 20;
   bool quiet = false;
+  int64_t batch_size = 1;
+  int64_t max_kv_cache_mib = 8192;
 };
 
 std::string read_key_file(const std::string& path) {
@@ -74,9 +76,12 @@ Action add_serve_command(CLI::App& app) {
       ->transform([](std::string text) { return std::to_string(std::stoull(text) << 20); })
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--cors", s.cors_origin, "allow this origin (e.g. https://app.example.org) to call the API");
+  add_batch_options(*sub, args->batch_size, args->max_kv_cache_mib);
   sub->add_flag("-q,--quiet", args->quiet, "do not log one line per request on stderr");
   return [args] {
     server::ServerOptions options = args->server;
+    options.batch_size = static_cast<size_t>(args->batch_size);
+    options.max_kv_cache_mib = args->max_kv_cache_mib;
     options.max_new_tokens = args->model.max_new_tokens;
     options.max_body_bytes = static_cast<size_t>(args->max_body_mb * 1024 * 1024);
     options.log_requests = !args->quiet;
@@ -104,7 +109,7 @@ Action add_serve_command(CLI::App& app) {
     engine = pipeline::Engine::load(args->model.engine_options());
     server.set_engine(*engine);
     std::cerr << "serve: ready: " << engine->model_dir().filename().string() << " on " << engine->device().str()
-              << ", " << pipeline::to_string(engine->precision()) << ", queue " << options.queue << ", "
+              << ", " << pipeline::to_string(engine->precision()) << ", queue " << options.queue << ", batch " << options.batch_size << ", "
               << (options.api_key.empty() ? "no API key" : "API key required") << std::endl;
     int received = 0;
     sigwait(&signals, &received);

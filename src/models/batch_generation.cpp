@@ -43,7 +43,8 @@ std::vector<size_t> take_tokens(std::vector<Row>& rows, const std::vector<size_t
     if (token == options.seg_token_id) row.seg_hidden.push_back(row.hidden.unsqueeze(0));
     const bool room = static_cast<int64_t>(row.result.tokens.size()) < sequences[item].max_new_tokens;
     const bool eos = sequences[item].stop_at_eos && is_eos(options.eos_token_ids, token);
-    if (room && !eos) going_on.push_back(item);
+    const bool stopped = options.should_stop && options.should_stop(item);
+    if (room && !eos && !stopped) going_on.push_back(item);
   }
   return going_on;
 }

@@ -106,6 +106,11 @@ std::vector<BatchAnswer> Context::ask_batch(const std::vector<BatchQuestion>& qu
       charge_decode(items);
       last_step = items;
     };
+    std::vector<bool> stopped(end - first, false);
+    greedy.should_stop = [&](size_t k) {
+      const AskOptions& ask = questions[pending[first + k].index].options;
+      return stopped[k] = ask.stop_requested && ask.stop_requested();
+    };
     std::vector<models::GreedyResult> results;
     try {
       results = models::generate_greedy_batch(llama, sequences, greedy);
@@ -118,6 +123,10 @@ std::vector<BatchAnswer> Context::ask_batch(const std::vector<BatchQuestion>& qu
     for (size_t k = first; k < end; ++k) {
       Pending& item = pending[k];
       const BatchQuestion& question = questions[item.index];
+      if (stopped[k - first]) {  // as Session::ask, a stopped question has no answer
+        answers[item.index].error = std::make_exception_ptr(AskStopped());
+        continue;
+      }
       try {
         item.turn->watch.lap();  // the other questions' time is not this one's
         Answer answer = question.session->finish_turn(*item.turn, results[k - first], *caches[k - first],

@@ -3,6 +3,7 @@
 // history, ask, and build the answer with workflow::answer_record (the results.jsonl builder).
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <opencv2/core/mat.hpp>
 
@@ -28,6 +29,12 @@ using ImageCache = LruCache<PreparedImage>;
 // otherwise). Returns the answer's decode speed figures for the metrics through `metrics`.
 void answer_job(pipeline::Context& context, ImageCache& cache, const ServerOptions& options, Job& job,
                 Metrics& metrics);
+// The same for jobs that waited together, answered as one batch (Context::ask_batch, KV caches
+// bounded by options.max_kv_cache_mib): each gets the events and the answer it would get alone
+// (ids equal; masks equal up to the last bits, pipeline/batch.h), and a client that leaves stops
+// its own question only.
+void answer_jobs(pipeline::Context& context, ImageCache& cache, const ServerOptions& options,
+                 const std::vector<std::shared_ptr<Job>>& jobs, Metrics& metrics);
 
 // [H, W, 3] RGB with every mask blended in its own colour (mask_colour(i)), as a PNG file's bytes.
 std::string overlay_png(const cv::Mat& rgb, const std::vector<cv::Mat>& masks);

@@ -42,6 +42,17 @@ void Metrics::observe_segment(double seconds, int64_t decode_tokens, double deco
   if (decode_tokens > 0 && decode_ms > 0) tokens_per_second_.observe(decode_tokens / (decode_ms / 1000));
 }
 
+void Metrics::count_batch(size_t size) {
+  std::lock_guard lock(mutex_);
+  ++batches_[size];
+}
+
+uint64_t Metrics::batches(size_t size) const {
+  std::lock_guard lock(mutex_);
+  const auto found = batches_.find(size);
+  return found == batches_.end() ? 0 : found->second;
+}
+
 uint64_t Metrics::requests(const std::string& endpoint, int status) const {
   std::lock_guard lock(mutex_);
   const auto found = requests_.find({endpoint, status});
@@ -66,7 +77,10 @@ std::string Metrics::text(size_t queue_depth, bool busy, bool ready) const {
       << latency_.text("lisa_segment_latency_seconds")
       << "# HELP lisa_decode_tokens_per_second Decoding speed of each answer.\n"
       << "# TYPE lisa_decode_tokens_per_second histogram\n"
-      << tokens_per_second_.text("lisa_decode_tokens_per_second");
+      << tokens_per_second_.text("lisa_decode_tokens_per_second")
+      << "# HELP lisa_batches_total Worker passes, by the number of requests answered together.\n"
+      << "# TYPE lisa_batches_total counter\n";
+  for (const auto& [size, count] : batches_) out << "lisa_batches_total{size=\"" << size << "\"} " << count << "\n";
   return out.str();
 }
 

@@ -114,6 +114,7 @@ void Server::State::info(const httplib::Request& req, httplib::Response& res) {
   info["precision"] = pipeline::to_string(engine->precision());
   info["conv_type"] = engine->conversation_template().name;
   info["version"] = LISA_VERSION;
+  info["batch_size"] = options.batch_size;
   info["limits"] = {{"queue", options.queue},
                     {"max_body_bytes", options.max_body_bytes},
                     {"max_pixels", options.max_pixels},
@@ -260,8 +261,8 @@ Server::Server(ServerOptions options) : state_(std::make_unique<State>()) {
   state.http.set_payload_max_length(state.options.max_body_bytes);
   state.http.set_keep_alive_timeout(2);
   // Each request holds a connection thread while it waits for the worker: enough threads for the
-  // queue, the one being answered, and a few for /health, /metrics and the refusals.
-  const size_t threads = state.options.queue + 8;
+  // queue, those being answered, and a few for /health, /metrics and the refusals.
+  const size_t threads = state.options.queue + state.options.batch_size + 8;
   state.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   state.routes();
 }

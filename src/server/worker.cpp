@@ -1,5 +1,7 @@
 #include "lisa/server/worker.h"
 
+#include <algorithm>
+
 #include "answer_job.h"
 #include "lisa/pipeline/context.h"
 
@@ -14,7 +16,7 @@ Worker::~Worker() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     refused.swap(queue_);
-    if (current_) current_->cancel();
+    for (const auto& job : current_) job->cancel();
   }
   wake_.notify_all();
   for (const auto& job : refused) job->fail(503, "the server is shutting down");
@@ -27,7 +29,8 @@ bool Worker::submit(const std::shared_ptr<Job>& job) {
     std::lock_guard lock(mutex_);
     if (stopping_ || queue_.size() >= options_.queue) return false;
     // A job that has sent its answer is no longer ahead, though the worker may not have let go of it.
-    ahead = queue_.size() + (current_ && !current_->finished() ? 1 : 0);
+    ahead = queue_.size() + static_cast<size_t>(std::count_if(current_.begin(), current_.end(),
+                                                              [](const auto& job) { return !job->finished(); }));
     job->emit({JobEvent::Kind::kQueued, "{\"position\":" + std::to_string(ahead) + "}"});
     queue_.push_back(job);
   }
@@ -42,7 +45,7 @@ size_t Worker::queue_depth() const {
 
 bool Worker::busy() const {
   std::lock_guard lock(mutex_);
-  return current_ != nullptr;
+  return !current_.empty();
 }
 
 void Worker::run() {
@@ -51,18 +54,24 @@ void Worker::run() {
   pipeline::Context context(engine_);
   ImageCache cache(options_.cache_bytes);
   for (;;) {
-    std::shared_ptr<Job> job;
+    std::vector<std::shared_ptr<Job>> jobs;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
-      job = queue_.front();
-      queue_.pop_front();
-      current_ = job;
+      while (!queue_.empty() && jobs.size() < std::max<size_t>(1, options_.batch_size)) {
+        jobs.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      current_ = jobs;
     }
-    answer_job(context, cache, options_, *job, metrics_);
+    metrics_.count_batch(jobs.size());
+    if (jobs.size() == 1)
+      answer_job(context, cache, options_, *jobs.front(), metrics_);
+    else
+      answer_jobs(context, cache, options_, jobs, metrics_);
     std::lock_guard lock(mutex_);
-    current_.reset();
+    current_.clear();
   }
 }
 

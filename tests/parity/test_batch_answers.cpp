@@ -178,6 +178,35 @@ TEST_P(BatchAnswers, TheKvCacheBoundShrinksTheBatchOrFailsClearly) {
   EXPECT_FALSE(std::is_sorted(streamed.begin(), streamed.end()));
 }
 
+// A question whose stop_requested says so (a server's client gone) leaves the batch after its next
+// token with AskStopped, as Session::ask throws it; the others still get their answers.
+TEST_P(BatchAnswers, AStoppedQuestionLeavesAndTheOthersFinish) {
+  pipeline::Context context(engine());
+  auto sessions = open_sessions(context, cases_.size());
+  // The case with the longest answer is stopped after its second piece of text, between two others.
+  size_t longest = 0;
+  for (size_t i = 1; i < cases_.size(); ++i)
+    if (cases_[i].meta.at("generated_ids").size() > cases_[longest].meta.at("generated_ids").size()) longest = i;
+  ASSERT_GE(cases_[longest].meta.at("generated_ids").size(), 8u);  // so that the stop comes mid-answer
+  const std::vector<size_t> group{longest == 0 ? 1u : 0u, longest, longest == 2 ? 1u : 2u};
+  std::vector<pipeline::BatchQuestion> questions;
+  for (const size_t i : group) {
+    questions.push_back({&sessions[i], cases_[i].meta.at("user_text").get<std::string>(), {}});
+    questions.back().options.max_new_tokens = cases_[i].meta.at("max_new_tokens").get<int64_t>();
+  }
+  int pieces = 0;
+  questions[1].options.on_text = [&pieces](const std::string&) { ++pieces; };
+  questions[1].options.stop_requested = [&pieces] { return pieces >= 2; };
+  const auto answers = context.ask_batch(questions);
+  ASSERT_EQ(answers.size(), 3u);
+  expect_golden(answers[0], cases_[group[0]]);
+  expect_golden(answers[2], cases_[group[2]]);
+  ASSERT_TRUE(answers[1].error);
+  EXPECT_FALSE(answers[1].answer);
+  EXPECT_THROW(std::rethrow_exception(answers[1].error), pipeline::AskStopped);
+  EXPECT_LE(pieces, 3);
+}
+
 INSTANTIATE_TEST_SUITE_P(Devices, BatchAnswers, ::testing::ValuesIn(lisa::testing::parity_devices()),
                          lisa::testing::device_test_name);
 

@@ -18,6 +18,9 @@
 #include "lisa/pipeline/context.h"
 #include "lisa/pipeline/engine.h"
 #include "lisa/pipeline/session.h"
+#include <opencv2/core.hpp>
+
+#include "lisa/render/coco_rle.h"
 #include "lisa/server/server.h"
 #include "lisa/tokenizer/display_text.h"
 #include "server/base64.h"
@@ -302,17 +305,23 @@ bool wait_count(const lisa::server::Server& server, int status, uint64_t count) 
   return true;
 }
 
+// POST /v1/segment?stream=1 of the case's question, to send with a content_receiver.
+httplib::Request streaming_request(const GoldenCase& c, int max_new_tokens) {
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/segment?stream=1";
+  req.headers = auth();
+  req.body = segment_json(c.image_path(), user_text(c), max_new_tokens).dump();
+  req.set_header("Content-Type", "application/json");
+  return req;
+}
+
 // A client that leaves mid-stream cancels its generation between two tokens (counted as 499), and
 // the worker answers the next request at once instead of finishing 512 tokens nobody reads.
 TEST_F(Serve, DisconnectMidStreamFreesTheWorker) {
   const GoldenCase chelsea = golden("chelsea_small");  // answers without EOS for at least 32 tokens
   const uint64_t cancelled_before = server_->server().metrics().requests("/v1/segment", 499);
-  httplib::Request req;
-  req.method = "POST";
-  req.path = "/v1/segment?stream=1";
-  req.headers = auth();
-  req.body = segment_json(chelsea.image_path(), user_text(chelsea), 512).dump();
-  req.set_header("Content-Type", "application/json");
+  httplib::Request req = streaming_request(chelsea, 512);
   int tokens = 0;
   req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
     if (std::string(data, size).find("event: token") != std::string::npos) ++tokens;
@@ -356,6 +365,80 @@ TEST_F(Serve, DisconnectBeforeAPlainAnswerFreesTheWorker) {
   const auto start = Clock::now();
   post_json(segment_json(astronaut.image_path(), user_text(astronaut), 32));
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+}
+
+// The queue depth /metrics reports.
+int queue_depth(const RunningServer& server) {
+  auto res = server.client().Get("/metrics", auth());
+  if (status_of(res) != 200) return -1;
+  const std::string marker = "\nlisa_queue_depth ";
+  const size_t at = res->body.find(marker);
+  return at == std::string::npos ? -1 : std::stoi(res->body.substr(at + marker.size()));
+}
+
+double rle_iou(const json& a, const json& b) {
+  const cv::Mat x = lisa::render::decode_rle(lisa::render::rle_from_json(a)) > 0;
+  const cv::Mat y = lisa::render::decode_rle(lisa::render::rle_from_json(b)) > 0;
+  if (x.size() != y.size()) return 0;
+  const double uni = cv::countNonZero(x | y);
+  return uni == 0 ? 1.0 : cv::countNonZero(x & y) / uni;
+}
+
+// With batch_size 4, the requests that wait while the worker is busy are answered as one batch
+// when it is free, each with the answer it gets alone (ids and text equal, masks IoU >= 0.999).
+// The worker is kept busy by a streaming request that hangs up once the three others are queued.
+TEST_F(Serve, RequestsWaitingTogetherAreAnsweredAsOneBatch) {
+  auto options = test_options();
+  options.batch_size = 4;
+  RunningServer batching(options, engine_);
+  batching.wait_health(200);
+  const GoldenCase cases[] = {golden("astronaut_wide"), golden("coins_strip"), golden("camera_gray_tall")};
+  std::vector<json> alone;
+  for (const auto& c : cases) alone.push_back(post_json(segment_json(c.image_path(), user_text(c), 16)));
+
+  const GoldenCase chelsea = golden("chelsea_small");  // answers without EOS for at least 32 tokens
+  const uint64_t batches_before = batching.server().metrics().batches(3);
+  std::atomic<bool> hang_up{false}, blocker_done{false};
+  std::atomic<int> blocker_tokens{0};
+  auto blocker = std::async(std::launch::async, [&] {
+    httplib::Request req = streaming_request(chelsea, 512);
+    req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
+      const std::string text(data, size);
+      if (text.find("event: token") != std::string::npos) ++blocker_tokens;
+      if (text.find("event: done") != std::string::npos) blocker_done = true;
+      return !hang_up.load();
+    };
+    auto client = batching.client();
+    client.send(req);
+  });
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (blocker_tokens == 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_GT(blocker_tokens, 0) << "the blocking request never started";
+
+  std::vector<std::future<httplib::Result>> waiting;
+  for (const auto& c : cases)
+    waiting.push_back(std::async(std::launch::async, [&batching, &c] {
+      return batching.client().Post("/v1/segment", auth(), segment_json(c.image_path(), user_text(c), 16).dump(),
+                                    "application/json");
+    }));
+  while (queue_depth(batching) != 3 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const bool queued_behind_the_blocker = queue_depth(batching) == 3 && !blocker_done;
+  hang_up = true;
+  blocker.get();
+  ASSERT_TRUE(queued_behind_the_blocker) << "the three requests were not all waiting while the worker was busy";
+
+  for (size_t i = 0; i < waiting.size(); ++i) {
+    SCOPED_TRACE(cases[i].name);
+    auto res = waiting[i].get();
+    ASSERT_EQ(status_of(res), 200) << (res ? res->body : "");
+    const json answer = json::parse(res->body);
+    EXPECT_EQ(answer.at("token_ids"), alone[i].at("token_ids"));
+    EXPECT_EQ(answer.at("text"), alone[i].at("text"));
+    ASSERT_EQ(answer.at("masks").size(), alone[i].at("masks").size());
+    for (size_t m = 0; m < answer.at("masks").size(); ++m)
+      EXPECT_GE(rle_iou(answer["masks"][m]["rle"], alone[i]["masks"][m]["rle"]), 0.999) << "mask " << m;
+  }
+  EXPECT_EQ(batching.server().metrics().batches(3), batches_before + 1);
 }
 
 // Past its deadline a request is answered 504 and stopped; while the model loads, /health and

@@ -38,6 +38,9 @@ struct BatchGreedyOptions {
   std::function<void(size_t item, int64_t token)> on_token;
   // After each batched decoding step, with the sequences that took part (stage timing).
   std::function<void(const std::vector<size_t>& items)> on_step;
+  // Asked for each unfinished sequence after each of its tokens: true makes it leave the batch at
+  // once (its result holds the tokens so far; the caller knows it stopped it).
+  std::function<bool(size_t item)> should_stop;
 };
 
 // Results in the order of `sequences`. Throws lisa::Error before any work when a sequence's cache

@@ -7,7 +7,9 @@
 // as ask does; CLIP ran when its session opened), then one decoding loop feeds every unfinished
 // sequence per step (models/batch_generation.h), each in a KV cache of its own; a sequence leaves at
 // its own EOS or token limit, and its freed row is not refilled. The [SEG] states, the mask decoder
-// and the post-processing then run per question.
+// and the post-processing then run per question. A question whose AskOptions::stop_requested says
+// so leaves the loop after its next token, and its BatchAnswer holds AskStopped, as Session::ask
+// would throw; the others go on.
 //
 // Timings per answer: its own stages as ask reports them, except decode_ms, where each batched step
 // is charged in equal parts to the sequences that took part in it (so the answers' decode_ms add up

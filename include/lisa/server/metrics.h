@@ -29,14 +29,19 @@ class Metrics {
   Metrics();
   void count_request(const std::string& endpoint, int status);
   void observe_segment(double seconds, int64_t decode_tokens, double decode_ms);
+  // The worker took `size` requests to answer together (1: alone).
+  void count_batch(size_t size);
   // The exposition text; queue_depth and busy are sampled by the caller.
   std::string text(size_t queue_depth, bool busy, bool ready) const;
   // Requests counted so far with this endpoint and status (tests).
   uint64_t requests(const std::string& endpoint, int status) const;
+  // Worker passes counted so far that answered `size` requests together (tests).
+  uint64_t batches(size_t size) const;
 
  private:
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<size_t, uint64_t> batches_;  // by size
   Histogram latency_;
   Histogram tokens_per_second_;
 };

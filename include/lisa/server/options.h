@@ -20,6 +20,8 @@ struct ServerOptions {
   double timeout_s = 120;        // per request, from its arrival to its answer (queueing included)
   std::string cors_origin;       // empty: no CORS headers, so browsers allow same-origin pages only
   size_t cache_bytes = size_t{512} << 20;  // prepared images kept for follow-up questions
+  size_t batch_size = 1;         // queued requests answered together (Context::ask_batch); 1: one at a time
+  int64_t max_kv_cache_mib = 8192;  // bound on a batch's KV caches
   bool log_requests = false;     // one line per request on stderr: method, path, status (never a body)
 };
 
