@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "lisa/workflow/quantize.h"
 #include "progress.h"
+#include "stop_signals.h"
 
 namespace lisa::cli {
 
@@ -29,6 +30,10 @@ Action add_quantize_command(CLI::App& app) {
       "quantize",
       "Write a copy of a LISA checkpoint with its LLM weights quantized (int8 or int4), which every command loads "
       "directly");
+  sub->footer(
+      "Writes into a hidden folder next to OUT, renamed to OUT when complete. Ctrl-C / SIGTERM stop it\n"
+      "between tensors and remove that folder (exit 130 / 143); the folder of a run killed outright is\n"
+      "removed by the next run for the same OUT.");
   auto args = std::make_shared<QuantizeArgs>();
   sub->add_option("-m,--model", args->model, "LISA checkpoint directory (or Hugging Face id in the local cache)")
       ->required();
@@ -44,13 +49,25 @@ Action add_quantize_command(CLI::App& app) {
     options.out = args->out;
     options.quantization.mode = models::parse_quant_mode(args->mode);
     options.quantization.group_size = args->group_size;
+    options.stop_requested = [] { return StopSignals::received() != 0; };
+    const StopSignals signals;
     const auto start = std::chrono::steady_clock::now();
     std::unique_ptr<Progress> progress;
-    const auto report = workflow::quantize_checkpoint(options, [&](const std::string& tensor, size_t done, size_t total) {
-      if (!progress) progress = std::make_unique<Progress>("quantize", total);
-      if (done > 0) progress->step(done, tensor, "");
-    });
+    workflow::QuantizeReport report;
+    try {
+      report = workflow::quantize_checkpoint(options, [&](const std::string& tensor, size_t done, size_t total) {
+        if (!progress) progress = std::make_unique<Progress>("quantize", total);
+        if (done > 0) progress->step(done, tensor, "");
+      });
+    } catch (const workflow::QuantizeStopped&) {
+      const int signal = StopSignals::received();
+      std::cerr << "\nquantize: stopped by " << StopSignals::name(signal) << "; " << args->out
+                << " was not written and nothing was left behind\n";
+      return 128 + signal;
+    }
     if (progress) progress->finish();
+    for (const auto& removed : report.removed_partials)
+      std::cerr << "quantize: removed " << removed.string() << ", left by an earlier run that was killed\n";
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "wrote " << args->out << ": " << report.quantized << " of " << report.tensors << " tensors quantized to "
               << args->mode << ", " << gigabytes(report.bytes_in) << " -> " << gigabytes(report.bytes_out) << " in "

@@ -1,7 +1,9 @@
+#include <signal.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -33,9 +35,10 @@ bool is_weights_file(const std::string& name) {
 
 // The tensors to write, in the source's (sorted) order: the quantized ones as their stored form.
 // Producers read (and quantize) a source tensor only when its bytes are due.
-std::vector<io::TensorToWrite> plan_tensors(const io::Checkpoint& checkpoint,
-                                            const models::QuantizationOptions& quantization,
+std::vector<io::TensorToWrite> plan_tensors(const io::Checkpoint& checkpoint, const QuantizeOptions& options,
                                             const QuantizeProgress& progress, QuantizeReport& report) {
+  const models::QuantizationOptions& quantization = options.quantization;
+  const std::function<bool()> stop_requested = options.stop_requested;
   std::vector<io::TensorToWrite> planned;
   const auto names = checkpoint.names();
   for (size_t index = 0; index < names.size(); ++index) {
@@ -43,7 +46,8 @@ std::vector<io::TensorToWrite> plan_tensors(const io::Checkpoint& checkpoint,
     const io::TensorInfo& info = checkpoint.info(name);
     report.tensors += 1;
     report.bytes_in += info.numel() * static_cast<int64_t>(c10::elementSize(info.dtype));
-    auto announce = [progress, name, index, total = names.size()] {
+    auto announce = [progress, stop_requested, name, index, total = names.size()] {
+      if (stop_requested && stop_requested()) throw QuantizeStopped();
       if (progress) progress(name, index, total);
     };
     const auto mode = models::stored_mode(name, quantization.mode);
@@ -147,6 +151,23 @@ class PartialOutput {
   fs::path path_;
 };
 
+// The hidden folders PREFIX + PID in `dir` whose process no longer exists (a run killed outright):
+// removed, and returned.
+std::vector<fs::path> remove_partials_of_dead_runs(const fs::path& dir, const std::string& prefix) {
+  std::vector<fs::path> removed;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || !entry.is_directory()) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+    fs::remove_all(entry.path());
+    removed.push_back(entry.path());
+  }
+  return removed;
+}
+
 }  // namespace
 
 void check_quantize_paths(const QuantizeOptions& options) {
@@ -171,11 +192,13 @@ QuantizeReport write_quantized(const QuantizeOptions& options, const QuantizePro
   const auto checkpoint = io::Checkpoint::open(model_dir);
 
   QuantizeReport report;
-  auto files = split_files(plan_tensors(checkpoint, options.quantization, progress, report), options.max_file_bytes);
+  auto files = split_files(plan_tensors(checkpoint, options, progress, report), options.max_file_bytes);
   fs::path out = fs::absolute(options.out).lexically_normal();
   if (out.filename().empty()) out = out.parent_path();  // "dir/" names dir
   fs::create_directories(out.parent_path());
-  PartialOutput partial(out.parent_path() / ("." + out.filename().string() + ".partial-" + std::to_string(::getpid())));
+  const std::string partial_prefix = "." + out.filename().string() + ".partial-";
+  report.removed_partials = remove_partials_of_dead_runs(out.parent_path(), partial_prefix);
+  PartialOutput partial(out.parent_path() / (partial_prefix + std::to_string(::getpid())));
   nlohmann::json weight_map = nlohmann::json::object();
   for (size_t i = 0; i < files.size(); ++i) {
     const std::string name = file_name(i, files.size());

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "lisa/error.h"
@@ -128,6 +130,33 @@ TEST(QuantizedCheckpoint, AnswersExactlyLikeQuantizingAtLoad) {
   // A stored checkpoint keeps its mode: asking for another is refused before anything is bound.
   EXPECT_THAT(lisa::testing::error_of([&] { pipeline::Engine::load(golden_options(out, models::QuantMode::kInt8)); }),
               HasSubstr("is already quantized to int4 (group size 64); --quantize int8 cannot change that"));
+}
+
+// A stop between tensors ends the run with QuantizeStopped and leaves neither OUT nor its hidden
+// folder; the hidden folder of a run killed outright (its pid gone) is removed by the next run.
+TEST(QuantizedCheckpoint, AStopLeavesNothingAndAKilledRunsFolderIsRemovedNextTime) {
+  namespace fs = std::filesystem;
+  const auto dir = lisa::testing::fresh_dir("quantize_stop");
+  const fs::path stale = dir / ".q.partial-999999999";  // above any pid_max: no such process
+  fs::create_directories(stale);
+  std::ofstream(stale / "model.safetensors") << "half";
+  lisa::workflow::QuantizeOptions options;
+  options.model = lisa::testing::golden_lisa_bin_dir();
+  options.out = dir / "q";
+  options.quantization.mode = models::QuantMode::kInt8;
+  const auto report = lisa::workflow::quantize_checkpoint(options);
+  EXPECT_EQ(report.removed_partials, std::vector<fs::path>{stale});
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::is_regular_file(dir / "q" / "config.json"));
+
+  options.out = dir / "stopped";
+  int polls = 0;
+  options.stop_requested = [&polls] { return ++polls > 3; };
+  EXPECT_THROW(lisa::workflow::quantize_checkpoint(options), lisa::workflow::QuantizeStopped);
+  EXPECT_EQ(polls, 4);  // it stopped at the first poll that asked it to
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir)) left.push_back(entry.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"q"});
 }
 
 }  // namespace

@@ -4,9 +4,12 @@
 // was, so that every subcommand loads it directly without quantizing at load.
 //
 // Tensors are read, quantized and written one at a time (bounded memory whatever the model size),
-// into a hidden folder next to the output that is renamed to it only when complete: a run that
-// fails or is killed never leaves a checkpoint that looks whole.
+// into a hidden folder next to the output (".OUT.partial-PID") that is renamed to it only when
+// complete: a run that fails or is killed never leaves a checkpoint that looks whole. A run that
+// fails or is stopped (QuantizeOptions::stop_requested) removes its hidden folder; one killed
+// outright (SIGKILL) leaves it, and the next run for the same output removes it (its pid is gone).
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -22,6 +25,13 @@ struct QuantizeOptions {
   models::QuantizationOptions quantization;  // int8 or int4
   // Safetensors files of at most this many bytes of data each (one file when it all fits).
   int64_t max_file_bytes = int64_t{4} << 30;
+  // Polled before each source tensor is read; once true the run ends with QuantizeStopped.
+  std::function<bool()> stop_requested;
+};
+
+// Thrown by quantize_checkpoint when stop_requested said so; nothing is left behind.
+struct QuantizeStopped : std::exception {
+  const char* what() const noexcept override { return "lisa quantize was stopped"; }
 };
 
 struct QuantizeReport {
@@ -30,6 +40,7 @@ struct QuantizeReport {
   int64_t bytes_in = 0;   // tensor bytes read
   int64_t bytes_out = 0;  // tensor bytes written
   std::vector<std::string> files;  // weights files written, in order
+  std::vector<std::filesystem::path> removed_partials;  // hidden folders of killed runs, removed
 };
 
 // Called before each source tensor is written: its name and how many came before, of `total`.
