@@ -23,7 +23,7 @@ std::array<double, 3> channel_triple(const config::JsonFields& fields, const cha
     triple[i] = (*value)[i].get<double>();
     // Pixels are normalised to about [-3, 3]; a mean or std beyond this is not a CLIP processor.
     if (!(std::abs(triple[i]) <= kMaxChannelValue))
-      fields.fail(key, "holds " + (*value)[i].dump() + "; values must be within +-" + std::to_string(kMaxChannelValue));
+      fields.fail(key, detail::concat("holds ", (*value)[i].dump(), "; values must be within +-", kMaxChannelValue));
   }
   return triple;
 }

@@ -2,6 +2,7 @@
 #include "config/json_fields.h"
 #include "config/limits.h"
 #include "lisa/config.h"
+#include "lisa/error.h"
 
 namespace lisa {
 
@@ -28,11 +29,11 @@ ClipVisionConfig ClipVisionConfig::from_json(const nlohmann::json& json, const s
   c.layer_norm_eps = fields.positive_number("layer_norm_eps", limits::kMaxEpsilon, c.layer_norm_eps);
   c.hidden_act = fields.text("hidden_act", c.hidden_act);
   if (c.image_size % c.patch_size != 0)
-    fields.fail("image_size", "(" + std::to_string(c.image_size) + ") is not a positive multiple of patch_size (" +
-                                  std::to_string(c.patch_size) + ")");
+    fields.fail("image_size", detail::concat("(", c.image_size, ") is not a positive multiple of patch_size (",
+                                             c.patch_size, ")"));
   if (c.hidden_size % c.num_attention_heads != 0)
-    fields.fail("num_attention_heads", "(" + std::to_string(c.num_attention_heads) + ") does not divide hidden_size (" +
-                                           std::to_string(c.hidden_size) + ")");
+    fields.fail("num_attention_heads", detail::concat("(", c.num_attention_heads, ") does not divide hidden_size (",
+                                                      c.hidden_size, ")"));
   return c;
 }
 

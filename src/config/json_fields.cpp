@@ -6,11 +6,11 @@ namespace lisa::config {
 
 JsonFields::JsonFields(const nlohmann::json& object, std::string source)
     : object_(object), source_(std::move(source)) {
-  if (!object_.is_object()) throw Error(source_ + ": expected a JSON object, found " + object_.type_name());
+  LISA_CHECK(object_.is_object(), source_, ": expected a JSON object, found ", object_.type_name());
 }
 
 void JsonFields::fail(const std::string& key, const std::string& problem) const {
-  throw Error(source_ + ": field '" + key + "' " + problem);
+  throw Error(detail::concat(source_, ": field '", key, "' ", problem));
 }
 
 const nlohmann::json* JsonFields::find(const char* key) const {

@@ -3,6 +3,7 @@
 #include "config/limits.h"
 #include "config/token_ids.h"
 #include "lisa/config.h"
+#include "lisa/error.h"
 
 namespace lisa {
 
@@ -36,20 +37,19 @@ LisaConfig LisaConfig::from_json(const nlohmann::json& json, const std::string& 
   c.torch_dtype = fields.text("torch_dtype", "");
 
   if (c.hidden_size % c.num_attention_heads != 0)
-    fields.fail("num_attention_heads", "(" + std::to_string(c.num_attention_heads) + ") does not divide hidden_size (" +
-                                           std::to_string(c.hidden_size) + ")");
+    fields.fail("num_attention_heads", detail::concat("(", c.num_attention_heads, ") does not divide hidden_size (",
+                                                      c.hidden_size, ")"));
   if (c.head_dim() % 2 != 0)
-    fields.fail("num_attention_heads", "(" + std::to_string(c.num_attention_heads) + ") leaves an odd head dimension (" +
-                                           std::to_string(c.head_dim()) + "); rotary embeddings rotate pairs");
+    fields.fail("num_attention_heads", detail::concat("(", c.num_attention_heads, ") leaves an odd head dimension (",
+                                                      c.head_dim(), "); rotary embeddings rotate pairs"));
   if (c.num_attention_heads % c.num_key_value_heads != 0)
-    fields.fail("num_key_value_heads", "(" + std::to_string(c.num_key_value_heads) +
-                                           ") must divide num_attention_heads (" +
-                                           std::to_string(c.num_attention_heads) + ")");
+    fields.fail("num_key_value_heads", detail::concat("(", c.num_key_value_heads, ") must divide num_attention_heads (",
+                                                      c.num_attention_heads, ")"));
   // The rotary table holds one row of head_dim values per position, made when the model loads.
   if (c.max_position_embeddings > limits::kMaxRotaryEntries / c.head_dim())
-    fields.fail("max_position_embeddings", "(" + std::to_string(c.max_position_embeddings) + ") times the head dimension (" +
-                                               std::to_string(c.head_dim()) + ") is more than " +
-                                               std::to_string(limits::kMaxRotaryEntries) + " rotary table entries");
+    fields.fail("max_position_embeddings", detail::concat("(", c.max_position_embeddings, ") times the head dimension (",
+                                                          c.head_dim(), ") is more than ", limits::kMaxRotaryEntries,
+                                                          " rotary table entries"));
   if (fields.has("rope_scaling")) fields.fail("rope_scaling", "is set; scaled RoPE is not supported");
   return c;
 }

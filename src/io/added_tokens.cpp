@@ -15,7 +15,7 @@ int64_t parse_id(const std::string& text, const std::filesystem::path& file) {
     id = std::stoll(text, &used);
   } catch (const std::exception&) {
   }
-  if (used != text.size() || id < 0) throw Error(file.string() + ": '" + text + "' is not a token id");
+  LISA_CHECK(used == text.size() && id >= 0, file.string(), ": '", text, "' is not a token id");
   return id;
 }
 }  // namespace
@@ -26,21 +26,21 @@ std::vector<AddedToken> read_added_tokens(const std::filesystem::path& dir) {
   const auto tokenizer_config = dir / "tokenizer_config.json";
   if (std::filesystem::is_regular_file(added)) {
     const auto json = read_json_file(added);
-    if (!json.is_object()) throw Error(added.string() + ": expected an object of token -> id");
+    LISA_CHECK(json.is_object(), added.string(), ": expected an object of token -> id");
     for (const auto& [content, id] : json.items()) {
-      if (!id.is_number_integer() || id.get<int64_t>() < 0)
-        throw Error(added.string() + ": token '" + content + "' has no valid id");
+      LISA_CHECK(id.is_number_integer() && id.get<int64_t>() >= 0, added.string(), ": token '", content,
+                 "' has no valid id");
       tokens.push_back({id.get<int64_t>(), content});
     }
   } else if (std::filesystem::is_regular_file(tokenizer_config)) {
     const auto json = read_json_file(tokenizer_config);
     auto decoder = json.is_object() ? json.find("added_tokens_decoder") : json.end();
     if (json.is_object() && decoder != json.end()) {
-      if (!decoder->is_object()) throw Error(tokenizer_config.string() + ": added_tokens_decoder is not an object");
+      LISA_CHECK(decoder->is_object(), tokenizer_config.string(), ": added_tokens_decoder is not an object");
       for (const auto& [id, token] : decoder->items()) {
         auto content = token.is_object() ? token.find("content") : token.end();
-        if (!token.is_object() || content == token.end() || !content->is_string())
-          throw Error(tokenizer_config.string() + ": added token " + id + " has no string 'content'");
+        LISA_CHECK(token.is_object() && content != token.end() && content->is_string(), tokenizer_config.string(),
+                   ": added token ", id, " has no string 'content'");
         tokens.push_back({parse_id(id, tokenizer_config), content->get<std::string>()});
       }
     }

@@ -38,9 +38,9 @@ bool has_extension(const std::filesystem::path& path, std::initializer_list<cons
 // read as safetensors, whose header check then reports what is wrong with the file.
 OpenedFile open_tensor_file(const std::filesystem::path& path) {
   const bool zip = is_zip_archive(path);
-  if (has_extension(path, {".bin", ".pt", ".pth"}) && !zip)
-    throw Error(path.string() + ": not a zip archive; only torch.save's zip format (PyTorch 1.6 and later) is "
-                "supported, not the legacy format or truncated files");
+  LISA_CHECK(!(has_extension(path, {".bin", ".pt", ".pth"}) && !zip), path.string(),
+             ": not a zip archive; only torch.save's zip format (PyTorch 1.6 and later) is supported, not the "
+             "legacy format or truncated files");
   if (zip && !has_extension(path, {".safetensors"})) return {TorchZipFile::open(path), "pytorch"};
   return {SafetensorsFile::open(path), "safetensors"};
 }
@@ -64,19 +64,17 @@ struct Checkpoint::Impl {
 
   const std::pair<const TensorInfo*, const TensorFile*>& find(const std::string& name) const {
     auto found = tensors.find(name);
-    if (found == tensors.end()) throw Error(path.string() + ": no tensor named '" + name + "'");
+    LISA_CHECK(found != tensors.end(), path.string(), ": no tensor named '", name, "'");
     return found->second;
   }
 
   void add(OpenedFile opened) {
     if (files.empty()) format = opened.format;
-    if (opened.format != format)
-      throw Error(path.string() + ": mixes " + format + " and " + opened.format + " files");
+    LISA_CHECK(opened.format == format, path.string(), ": mixes ", format, " and ", opened.format, " files");
     for (const auto& info : opened.file->tensors()) {
       auto [it, inserted] = tensors.emplace(info.name, std::make_pair(&info, opened.file.get()));
-      if (!inserted)
-        throw Error(path.string() + ": tensor '" + info.name + "' is in both " + it->second.first->file.string() +
-                    " and " + info.file.string());
+      LISA_CHECK(inserted, path.string(), ": tensor '", info.name, "' is in both ", it->second.first->file.string(),
+                 " and ", info.file.string());
     }
     files.push_back(std::move(opened.file));
   }
@@ -86,8 +84,8 @@ struct Checkpoint::Impl {
     for (const auto& shard : index.shards) add(open_tensor_file(shard));
     for (const auto& [name, shard] : index.weight_map) {
       auto found = tensors.find(name);
-      if (found == tensors.end() || found->second.first->file.filename() != shard)
-        throw Error(index_path.string() + ": weight_map puts '" + name + "' in " + shard + ", which does not hold it");
+      LISA_CHECK(found != tensors.end() && found->second.first->file.filename() == shard, index_path.string(),
+                 ": weight_map puts '", name, "' in ", shard, ", which does not hold it");
     }
   }
 };
@@ -108,10 +106,10 @@ Checkpoint Checkpoint::open(const std::filesystem::path& path) {
     if (source.empty()) {
       std::string looked_for;
       for (const char* entry : kDirectoryEntries) looked_for += std::string(looked_for.empty() ? "" : ", ") + entry;
-      throw Error(path.string() + ": no checkpoint found (looked for " + looked_for + ")");
+      throw Error(detail::concat(path.string(), ": no checkpoint found (looked for ", looked_for, ")"));
     }
-  } else if (!std::filesystem::exists(path)) {
-    throw Error(path.string() + ": no such file or directory");
+  } else {
+    LISA_CHECK(std::filesystem::exists(path), path.string(), ": no such file or directory");
   }
   if (is_index(source))
     impl->add_shards(source);

@@ -14,7 +14,7 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw Error(path.string() + ": invalid JSON: " + e.what());
+    throw Error(detail::concat(path.string(), ": invalid JSON: ", e.what()));
   }
 }
 

@@ -10,12 +10,6 @@
 
 namespace lisa::io {
 
-namespace {
-[[noreturn]] void fail(const std::filesystem::path& path, const std::string& what) {
-  throw Error(path.string() + ": " + what + " (" + std::strerror(errno) + ")");
-}
-}  // namespace
-
 std::shared_ptr<const MappedFile> MappedFile::open(const std::filesystem::path& path) {
   const RegularFile file = RegularFile::open(path);
   const uint64_t size = file.size();
@@ -24,7 +18,7 @@ std::shared_ptr<const MappedFile> MappedFile::open(const std::filesystem::path& 
     // MAP_PRIVATE + PROT_WRITE: in-place ops on an aliasing tensor copy the page instead of
     // faulting or writing to the checkpoint.
     void* mapped = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, file.descriptor(), 0);
-    if (mapped == MAP_FAILED) fail(path, "cannot map");
+    LISA_CHECK(mapped != MAP_FAILED, path.string(), ": cannot map (", std::strerror(errno), ")");
     data = static_cast<uint8_t*>(mapped);
   }
   return std::shared_ptr<const MappedFile>(new MappedFile(path, data, size));

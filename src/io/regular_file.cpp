@@ -31,7 +31,7 @@ RegularFile RegularFile::open(const std::filesystem::path& path) {
     const int error = errno;
     LISA_CHECK(error != ENOENT, path.string(), ": no such file");
     errno = error;
-    throw Error(path.string() + ": cannot open (" + errno_text() + ")");
+    throw Error(detail::concat(path.string(), ": cannot open (", errno_text(), ")"));
   }
   RegularFile file(path, fd, 0);  // closes fd on the errors below
   struct stat st {};

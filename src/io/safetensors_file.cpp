@@ -34,8 +34,9 @@ class HeaderParser {
  public:
   HeaderParser(const std::filesystem::path& path, uint64_t data_bytes) : path_(path), data_bytes_(data_bytes) {}
 
-  [[noreturn]] void fail(const std::string& name, const std::string& problem) const {
-    throw Error(path_.string() + ": safetensors tensor '" + name + "': " + problem);
+  template <typename... Problem>
+  [[noreturn]] void fail(const std::string& name, const Problem&... problem) const {
+    throw Error(detail::concat(path_.string(), ": safetensors tensor '", name, "': ", problem...));
   }
 
   TensorInfo info(const std::string& name, const nlohmann::json& entry, Range& range) const {
@@ -45,14 +46,14 @@ class HeaderParser {
     auto dtype = entry.find("dtype");
     if (dtype == entry.end() || !dtype->is_string()) fail(name, "missing string field 'dtype'");
     auto known = dtype_names().find(dtype->get<std::string>());
-    if (known == dtype_names().end()) fail(name, "unsupported dtype '" + dtype->get<std::string>() + "'");
+    if (known == dtype_names().end()) fail(name, "unsupported dtype '", dtype->get<std::string>(), "'");
     info.dtype = known->second;
 
     auto shape = entry.find("shape");
     if (shape == entry.end() || !shape->is_array()) fail(name, "missing array field 'shape'");
     for (const auto& dim : *shape) {
       if (!dim.is_number_unsigned() || dim.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
-        fail(name, "shape " + shape->dump() + " has an entry that is not a non-negative integer");
+        fail(name, "shape ", shape->dump(), " has an entry that is not a non-negative integer");
       info.shape.push_back(static_cast<int64_t>(dim.get<uint64_t>()));
     }
 
@@ -62,16 +63,16 @@ class HeaderParser {
       fail(name, "'data_offsets' must be two non-negative integers");
     range.begin = (*offsets)[0].get<uint64_t>();
     range.end = (*offsets)[1].get<uint64_t>();
-    if (range.begin > range.end) fail(name, "data_offsets " + offsets->dump() + " end before they begin");
+    if (range.begin > range.end) fail(name, "data_offsets ", offsets->dump(), " end before they begin");
     if (range.end > data_bytes_)
-      fail(name, "data_offsets " + offsets->dump() + " run past the data section (" + std::to_string(data_bytes_) +
-                     " bytes; the file may be truncated)");
+      fail(name, "data_offsets ", offsets->dump(), " run past the data section (", data_bytes_,
+           " bytes; the file may be truncated)");
 
     auto nbytes = checked_nbytes(info.shape, info.dtype);
-    if (!nbytes) fail(name, "shape " + shape->dump() + " is too large");
+    if (!nbytes) fail(name, "shape ", shape->dump(), " is too large");
     if (*nbytes != range.end - range.begin)
-      fail(name, "shape " + shape->dump() + " of " + dtype->get<std::string>() + " needs " + std::to_string(*nbytes) +
-                     " bytes but data_offsets " + offsets->dump() + " hold " + std::to_string(range.end - range.begin));
+      fail(name, "shape ", shape->dump(), " of ", dtype->get<std::string>(), " needs ", *nbytes,
+           " bytes but data_offsets ", offsets->dump(), " hold ", range.end - range.begin);
     return info;
   }
 
@@ -86,10 +87,9 @@ void check_disjoint(const std::filesystem::path& path, const std::vector<TensorI
   const Range* previous = nullptr;
   for (const auto& range : ranges) {
     if (range.begin == range.end) continue;  // empty tensors occupy no bytes
-    if (previous && range.begin < previous->end)
-      throw Error(path.string() + ": safetensors tensors '" + tensors[previous->position].name + "' and '" +
-                  tensors[range.position].name +
-                  "' overlap (bytes " + std::to_string(range.begin) + " to " + std::to_string(previous->end) + ")");
+    LISA_CHECK(!previous || range.begin >= previous->end, path.string(), ": safetensors tensors '",
+               tensors[previous->position].name, "' and '", tensors[range.position].name, "' overlap (bytes ",
+               range.begin, " to ", previous->end, ")");
     previous = &range;
   }
 }
@@ -98,24 +98,21 @@ void check_disjoint(const std::filesystem::path& path, const std::vector<TensorI
 std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path) {
   auto mapped = MappedFile::open(path);
   const std::string where = path.string() + ": safetensors header: ";
-  if (mapped->size() < 8)
-    throw Error(where + "file is " + std::to_string(mapped->size()) + " bytes, too short for the 8-byte length");
+  LISA_CHECK(mapped->size() >= 8, where, "file is ", mapped->size(), " bytes, too short for the 8-byte length");
   const auto header_bytes = load_le<uint64_t>(mapped->data());
-  if (header_bytes > mapped->size() - 8)
-    throw Error(where + "claims " + std::to_string(header_bytes) + " bytes but the file has only " +
-                std::to_string(mapped->size() - 8) + " after the length (truncated or not safetensors)");
-  if (header_bytes > kMaxHeaderBytes)
-    throw Error(where + "claims " + std::to_string(header_bytes) + " bytes, more than the " +
-                std::to_string(kMaxHeaderBytes) + " allowed");
+  LISA_CHECK(header_bytes <= mapped->size() - 8, where, "claims ", header_bytes, " bytes but the file has only ",
+             mapped->size() - 8, " after the length (truncated or not safetensors)");
+  LISA_CHECK(header_bytes <= kMaxHeaderBytes, where, "claims ", header_bytes, " bytes, more than the ",
+             kMaxHeaderBytes, " allowed");
 
   const char* text = reinterpret_cast<const char*>(mapped->data() + 8);
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(text, text + header_bytes);
   } catch (const nlohmann::json::exception& e) {
-    throw Error(where + "invalid JSON: " + e.what());
+    throw Error(detail::concat(where, "invalid JSON: ", e.what()));
   }
-  if (!header.is_object()) throw Error(where + "is not a JSON object");
+  LISA_CHECK(header.is_object(), where, "is not a JSON object");
 
   const uint64_t data_start = 8 + header_bytes;
   std::unique_ptr<SafetensorsFile> file(new SafetensorsFile(mapped));

@@ -76,17 +76,18 @@ class Interpreter {
       if (opcode == '.') break;
       step(opcode, opcode_at);
     }
-    if (stack_.size() != 1 || !marks_.empty()) fail("pickle ends with " + std::to_string(stack_.size()) + " values on its stack");
+    if (stack_.size() != 1 || !marks_.empty()) fail("pickle ends with ", stack_.size(), " values on its stack");
     return state_dict(stack_.back());
   }
 
  private:
-  [[noreturn]] void fail(const std::string& problem) const {
-    throw Error(where_ + ": " + problem + " (at pickle byte " + std::to_string(position_) + ")");
+  template <typename... Problem>
+  [[noreturn]] void fail(const Problem&... problem) const {
+    throw Error(detail::concat(where_, ": ", problem..., " (at pickle byte ", position_, ")"));
   }
 
   const uint8_t* take(uint64_t count) {
-    if (size_ - position_ < count) fail("pickle is truncated: wants " + std::to_string(count) + " more bytes");
+    if (size_ - position_ < count) fail("pickle is truncated: wants ", count, " more bytes");
     const uint8_t* at = bytes_ + position_;
     position_ += count;
     return at;
@@ -100,7 +101,7 @@ class Interpreter {
   }
 
   Object* make(Kind kind) {
-    if (arena_.size() >= kMaxObjects) fail("pickle builds more than " + std::to_string(kMaxObjects) + " objects");
+    if (arena_.size() >= kMaxObjects) fail("pickle builds more than ", kMaxObjects, " objects");
     arena_.push_back(std::make_unique<Object>());
     arena_.back()->kind = kind;
     return arena_.back().get();
@@ -136,7 +137,7 @@ class Interpreter {
 
   Object* expect(Object* object, Kind kind, const char* what) {
     if (object->kind != kind)
-      fail(std::string(what) + " should be a " + kind_name(kind) + ", not a " + kind_name(object->kind));
+      fail(what, " should be a ", kind_name(kind), ", not a ", kind_name(object->kind));
     return object;
   }
 
@@ -144,7 +145,7 @@ class Interpreter {
 
   Object* memo_get(uint64_t index) {
     auto found = memo_.find(index);
-    if (found == memo_.end()) fail("pickle reads memo slot " + std::to_string(index) + " that was never written");
+    if (found == memo_.end()) fail("pickle reads memo slot ", index, " that was never written");
     return found->second;
   }
 
@@ -226,7 +227,7 @@ class Interpreter {
 
   int64_t long1() {
     const uint8_t length = take(1)[0];
-    if (length > 8) fail("integer of " + std::to_string(length) + " bytes is out of range");
+    if (length > 8) fail("integer of ", static_cast<int>(length), " bytes is out of range");
     const uint8_t* raw = take(length);
     uint64_t bits = 0;
     for (int i = length - 1; i >= 0; --i) bits = (bits << 8) | raw[i];
@@ -289,13 +290,13 @@ class Interpreter {
       return make(Kind::Dict);
     }
     if (name == kRebuildParameter) {
-      if (a.size() != 3) fail("_rebuild_parameter takes 3 arguments, got " + std::to_string(a.size()));
+      if (a.size() != 3) fail("_rebuild_parameter takes 3 arguments, got ", a.size());
       return expect(a[0], Kind::Tensor, "parameter data");
     }
     if (name == kRebuildTensor) {
       // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
       if (a.size() != 6 && a.size() != 7)
-        fail("_rebuild_tensor_v2 takes 6 or 7 arguments, got " + std::to_string(a.size()));
+        fail("_rebuild_tensor_v2 takes 6 or 7 arguments, got ", a.size());
       PickledTensor tensor;
       tensor.storage = static_cast<size_t>(expect(a[0], Kind::Storage, "tensor storage")->integer);
       tensor.storage_offset = expect(a[1], Kind::Int, "storage offset")->integer;
@@ -312,13 +313,13 @@ class Interpreter {
   }
 
   PickledStateDict state_dict(Object* root) {
-    if (root->kind != Kind::Dict) fail(std::string("holds a ") + kind_name(root->kind) + ", not a dict of tensors");
+    if (root->kind != Kind::Dict) fail("holds a ", kind_name(root->kind), ", not a dict of tensors");
     for (size_t i = 0; i < root->items.size(); i += 2) {
       Object* key = root->items[i];
       Object* value = root->items[i + 1];
-      if (key->kind != Kind::String) fail("state dict has a key that is a " + std::string(kind_name(key->kind)));
+      if (key->kind != Kind::String) fail("state dict has a key that is a ", kind_name(key->kind));
       if (value->kind != Kind::Tensor)
-        fail("state dict entry '" + key->text + "' is a " + kind_name(value->kind) + ", not a tensor");
+        fail("state dict entry '", key->text, "' is a ", kind_name(value->kind), ", not a tensor");
       PickledTensor tensor = tensors_[static_cast<size_t>(value->integer)];
       tensor.name = key->text;
       result_.tensors.push_back(std::move(tensor));

@@ -15,10 +15,10 @@ std::string record_prefix(const ZipArchive& archive, const std::string& where) {
   for (const auto& [name, entry] : archive.entries()) {
     const auto slash = name.find('/');
     if (slash == std::string::npos || name.compare(slash, std::string::npos, "/data.pkl") != 0) continue;
-    if (!prefix.empty()) throw Error(where + ": holds more than one data.pkl");
+    LISA_CHECK(prefix.empty(), where, ": holds more than one data.pkl");
     prefix = name.substr(0, slash + 1);
   }
-  if (prefix.empty()) throw Error(where + ": no <archive>/data.pkl record (not written by torch.save?)");
+  LISA_CHECK(!prefix.empty(), where, ": no <archive>/data.pkl record (not written by torch.save?)");
   return prefix;
 }
 
@@ -45,32 +45,29 @@ std::unique_ptr<TorchZipFile> TorchZipFile::open(const std::filesystem::path& pa
   if (const ZipEntry* byteorder = archive.find(prefix + "byteorder")) {
     const std::string order(reinterpret_cast<const char*>(archive.file().data() + byteorder->offset),
                             std::min<uint64_t>(byteorder->size, 16));
-    if (order != "little") throw Error(where + ": tensors are stored '" + order + "'-endian; only little-endian is supported");
+    LISA_CHECK(order == "little", where, ": tensors are stored '", order, "'-endian; only little-endian is supported");
   }
 
   const ZipEntry& pickle = *archive.find(prefix + "data.pkl");
-  if (pickle.size > kMaxPickleBytes)
-    throw Error(where + ": data.pkl is " + std::to_string(pickle.size) + " bytes, more than a state dict needs");
+  LISA_CHECK(pickle.size <= kMaxPickleBytes, where, ": data.pkl is ", pickle.size, " bytes, more than a state dict needs");
   file->pickled_ =
       read_state_dict_pickle(archive.file().data() + pickle.offset, pickle.size, where + ": " + prefix + "data.pkl");
 
   for (const auto& storage : file->pickled_.storages) {
     const std::string record = prefix + "data/" + storage.key;
     const ZipEntry* entry = archive.find(record);
-    if (!entry) throw Error(where + ": storage record '" + record + "' is missing");
+    LISA_CHECK(entry, where, ": storage record '", record, "' is missing");
     auto needed = checked_mul(static_cast<uint64_t>(storage.numel), c10::elementSize(storage.dtype));
-    if (!needed || *needed > entry->size)
-      throw Error(where + ": storage record '" + record + "' holds " + std::to_string(entry->size) + " bytes but " +
-                  std::to_string(storage.numel) + " elements of " + c10::toString(storage.dtype) + " need more");
+    LISA_CHECK(needed && *needed <= entry->size, where, ": storage record '", record, "' holds ", entry->size,
+               " bytes but ", storage.numel, " elements of ", c10::toString(storage.dtype), " need more");
     file->storage_at_.push_back(entry->offset);
   }
 
   for (const auto& tensor : file->pickled_.tensors) {
     const auto& storage = file->pickled_.storages[tensor.storage];
     auto extent = view_extent(tensor);
-    if (!extent || *extent > static_cast<uint64_t>(storage.numel))
-      throw Error(where + ": tensor '" + tensor.name + "' reaches past the " + std::to_string(storage.numel) +
-                  " elements of its storage '" + storage.key + "'");
+    LISA_CHECK(extent && *extent <= static_cast<uint64_t>(storage.numel), where, ": tensor '", tensor.name,
+               "' reaches past the ", storage.numel, " elements of its storage '", storage.key, "'");
     file->table_.add(TensorInfo{tensor.name, storage.dtype, tensor.sizes, path});
   }
   return file;

@@ -27,16 +27,16 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file) : file_(std::move
   uint64_t entry_count = 0;
   const uint64_t directory_end = read_directory_end(directory_offset, entry_count);
   if (directory_offset > directory_end)
-    fail("central directory starts at " + std::to_string(directory_offset) + ", past its end");
+    fail("central directory starts at ", directory_offset, ", past its end");
   // Each entry takes at least a fixed-size header, which bounds the count a file can claim.
   if (entry_count > (directory_end - directory_offset) / kCentralHeaderSize)
-    fail("central directory claims " + std::to_string(entry_count) + " entries, more than it can hold");
+    fail("central directory claims ", entry_count, " entries, more than it can hold");
   uint64_t position = directory_offset;
   for (uint64_t i = 0; i < entry_count; ++i) read_entry(position, directory_end);
 }
 
-void ZipArchive::fail(const std::string& problem) const {
-  throw Error(file_->path().string() + ": zip archive: " + problem);
+void ZipArchive::fail_with(const std::string& problem) const {
+  throw Error(detail::concat(file_->path().string(), ": zip archive: ", problem));
 }
 
 const ZipEntry* ZipArchive::find(const std::string& name) const {
@@ -75,7 +75,7 @@ uint64_t ZipArchive::read_directory_end(uint64_t& directory_offset, uint64_t& en
   }
   auto claimed_end = checked_add(directory_offset, directory_size);
   if (!claimed_end || *claimed_end > directory_end)
-    fail("central directory (offset " + std::to_string(directory_offset) + ", " + std::to_string(directory_size) +
+    fail("central directory (offset ", directory_offset, ", ", directory_size,
          " bytes) runs past its end records (file truncated?)");
   return *claimed_end;
 }
@@ -83,7 +83,7 @@ uint64_t ZipArchive::read_directory_end(uint64_t& directory_offset, uint64_t& en
 void ZipArchive::read_entry(uint64_t& position, uint64_t directory_end) {
   const uint8_t* data = file_->data();
   if (directory_end - position < kCentralHeaderSize || load_le<uint32_t>(data + position) != kCentralHeader)
-    fail("central directory entry at " + std::to_string(position) + " is malformed");
+    fail("central directory entry at ", position, " is malformed");
   const uint8_t* header = data + position;
   const uint16_t flags = load_le<uint16_t>(header + 8);
   const uint16_t method = load_le<uint16_t>(header + 10);
@@ -95,7 +95,7 @@ void ZipArchive::read_entry(uint64_t& position, uint64_t directory_end) {
   uint64_t local = load_le<uint32_t>(header + 42);
   const uint64_t record_size = kCentralHeaderSize + name_length + extra_length + comment_length;
   if (directory_end - position < record_size)
-    fail("central directory entry at " + std::to_string(position) + " runs past the directory");
+    fail("central directory entry at ", position, " runs past the directory");
   const std::string name(reinterpret_cast<const char*>(header + kCentralHeaderSize), name_length);
 
   // Zip64 extended information: 8-byte values for exactly the fields saturated above, in order.
@@ -118,19 +118,17 @@ void ZipArchive::read_entry(uint64_t& position, uint64_t directory_end) {
 
   if (flags & 0x1) fail("entry '" + name + "' is encrypted");
   if (method != 0)
-    fail("entry '" + name + "' is compressed (method " + std::to_string(method) +
-         "); torch.save stores entries uncompressed");
+    fail("entry '", name, "' is compressed (method ", method, "); torch.save stores entries uncompressed");
   if (compressed != size) fail("entry '" + name + "' is stored but its two sizes differ");
   if (local > file_->size() || file_->size() - local < kLocalHeaderSize ||
       load_le<uint32_t>(data + local) != kLocalHeader)
-    fail("entry '" + name + "' has no local header at " + std::to_string(local) + " (file truncated?)");
+    fail("entry '", name, "' has no local header at ", local, " (file truncated?)");
   // The local header's name and extra lengths may differ from the central copy's.
   const uint64_t offset = local + kLocalHeaderSize + load_le<uint16_t>(data + local + 26) +
                           load_le<uint16_t>(data + local + 28);
   auto end = checked_add(offset, size);
   if (!end || *end > file_->size())
-    fail("entry '" + name + "' (" + std::to_string(size) + " bytes at " + std::to_string(offset) +
-         ") runs past the end of the file (truncated?)");
+    fail("entry '", name, "' (", size, " bytes at ", offset, ") runs past the end of the file (truncated?)");
   if (!entries_.emplace(name, ZipEntry{offset, size}).second) fail("entry '" + name + "' appears twice");
   position += record_size;
 }

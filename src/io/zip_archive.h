@@ -8,6 +8,7 @@
 #include <string>
 
 #include "io/mapped_file.h"
+#include "lisa/error.h"
 
 namespace lisa::io {
 
@@ -27,7 +28,12 @@ class ZipArchive {
   const ZipEntry* find(const std::string& name) const;
 
  private:
-  [[noreturn]] void fail(const std::string& problem) const;
+  // Throws lisa::Error naming the file, with the problem built from the arguments.
+  template <typename... Problem>
+  [[noreturn]] void fail(const Problem&... problem) const {
+    fail_with(detail::concat(problem...));
+  }
+  [[noreturn]] void fail_with(const std::string& problem) const;
   uint64_t read_directory_end(uint64_t& directory_offset, uint64_t& entry_count) const;
   void read_entry(uint64_t& position, uint64_t directory_end);
 

@@ -15,8 +15,9 @@ ChatPrompt::ChatPrompt(const ConversationTemplate& conversation_template, bool u
 
 std::string ChatPrompt::ask(std::string_view user_text) {
   const auto& messages = conversation_.messages();
-  if (!messages.empty() && messages.back().second.empty())
-    throw Error("chat: the previous question has not been answered yet");
+  // A turn that ends unanswered restores the conversation (Session::Turn), so this never happens.
+  LISA_INTERNAL_ASSERT(messages.empty() || !messages.back().second.empty(),
+                       "chat: the previous question has not been answered yet");
   const bool first_question = messages.empty();
   conversation_.append_message(Role::kUser, chat_user_message(user_text, use_mm_start_end_, first_question));
   conversation_.append_message(Role::kAssistant, "");

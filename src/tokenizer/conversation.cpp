@@ -41,7 +41,7 @@ const ConversationTemplate& conversation_template(std::string_view name) {
     if (candidate.name == name) return candidate;
     known += (known.empty() ? "" : ", ") + candidate.name;
   }
-  throw Error("unknown conversation template '" + std::string(name) + "' (supported: " + known + ")");
+  throw Error(detail::concat("unknown conversation template '", name, "' (supported: ", known, ")"));
 }
 
 Conversation::Conversation(ConversationTemplate conversation_template)
@@ -52,8 +52,8 @@ void Conversation::append_message(Role role, std::string message) {
 }
 
 void Conversation::fill_last_answer(std::string answer) {
-  if (messages_.empty() || messages_.back().first != Role::kAssistant || !messages_.back().second.empty())
-    throw Error("conversation: there is no open assistant turn to fill with an answer");
+  LISA_INTERNAL_ASSERT(!messages_.empty() && messages_.back().first == Role::kAssistant && messages_.back().second.empty(),
+                       "conversation: there is no open assistant turn to fill with an answer");
   messages_.back().second = std::move(answer);
 }
 
@@ -80,8 +80,9 @@ std::string Conversation::prompt_two() const {
 // SeparatorStyle.LLAMA_2: the system text is wrapped into the first user message only; user turns
 // (even positions) become "{sep}[INST] {m} [/INST]", answers " {m} {sep2}", an empty slot adds nothing.
 std::string Conversation::prompt_llama2() const {
-  if (messages_.empty() || messages_.front().second.empty() || messages_.front().first != Role::kUser)
-    throw Error("conversation '" + template_.name + "': the first message must be a non-empty user message");
+  // ChatPrompt and the eval prompts always start with the user's question, which holds the image token.
+  LISA_INTERNAL_ASSERT(!messages_.empty() && !messages_.front().second.empty() && messages_.front().first == Role::kUser,
+                       "conversation '", template_.name, "': the first message must be a non-empty user message");
   std::string prompt;
   for (size_t i = 0; i < messages_.size(); ++i) {
     std::string message = messages_[i].second;

@@ -29,7 +29,7 @@ std::string python_strip(std::string_view text) {
 }
 
 std::string python_replace(std::string_view text, std::string_view old_text, std::string_view new_text) {
-  if (old_text.empty()) throw Error("python_replace: the text to replace is empty");
+  LISA_INTERNAL_ASSERT(!old_text.empty(), "python_replace: the text to replace is empty");
   std::string out;
   out.reserve(text.size());
   size_t position = 0;
@@ -43,7 +43,7 @@ std::string python_replace(std::string_view text, std::string_view old_text, std
 }
 
 std::vector<std::string> python_split(std::string_view text, std::string_view separator) {
-  if (separator.empty()) throw Error("python_split: the separator is empty");
+  LISA_INTERNAL_ASSERT(!separator.empty(), "python_split: the separator is empty");
   std::vector<std::string> parts;
   size_t position = 0;
   for (size_t found; (found = text.find(separator, position)) != std::string_view::npos;) {

@@ -16,9 +16,8 @@ namespace {
 const SpecialToken& required_special(const TokenizerFiles& files, const char* attribute,
                                      const std::filesystem::path& dir) {
   const auto& token = files.attribute(attribute);
-  if (!token || token->content.empty())
-    throw Error(dir.string() + ": the tokenizer has no " + attribute +
-                " (tokenizer_config.json / special_tokens_map.json); LISA needs bos, eos and unk tokens");
+  LISA_CHECK(token && !token->content.empty(), dir.string(), ": the tokenizer has no ", attribute,
+             " (tokenizer_config.json / special_tokens_map.json); LISA needs bos, eos and unk tokens");
   return *token;
 }
 
@@ -43,8 +42,7 @@ Tokenizer Tokenizer::load(const std::filesystem::path& checkpoint_dir) {
   Tokenizer tokenizer;
   tokenizer.directory_ = checkpoint_dir;
   const auto status = tokenizer.processor_->Load(files.model_file.string());
-  if (!status.ok())
-    throw Error(files.model_file.string() + ": not a SentencePiece model (" + status.ToString() + ")");
+  LISA_CHECK(status.ok(), files.model_file.string(), ": not a SentencePiece model (", status.ToString(), ")");
   tokenizer.add_bos_token_ = files.add_bos_token;
   tokenizer.add_eos_token_ = files.add_eos_token;
   tokenizer.clean_up_tokenization_spaces_ = files.clean_up_tokenization_spaces;
@@ -67,12 +65,10 @@ Tokenizer Tokenizer::load(const std::filesystem::path& checkpoint_dir) {
 
   const std::filesystem::path added_file = checkpoint_dir / "added_tokens.json";
   for (const auto& [text, id] : files.added_tokens) {
-    if (id != tokenizer.size())
-      throw Error(added_file.string() + ": '" + text + "' has id " + std::to_string(id) + ", expected " +
-                  std::to_string(tokenizer.size()) + " (added tokens follow the " +
-                  std::to_string(tokenizer.base_vocab_size()) + " SentencePiece pieces without gaps)");
-    if (in_vocabulary(text))
-      throw Error(added_file.string() + ": '" + text + "' is already a piece of tokenizer.model");
+    LISA_CHECK(id == tokenizer.size(), added_file.string(), ": '", text, "' has id ", id, ", expected ",
+               tokenizer.size(), " (added tokens follow the ", tokenizer.base_vocab_size(),
+               " SentencePiece pieces without gaps)");
+    LISA_CHECK(!in_vocabulary(text), added_file.string(), ": '", text, "' is already a piece of tokenizer.model");
     register_added(text, id);
     register_no_split(text);
   }
@@ -106,7 +102,7 @@ int64_t Tokenizer::token_to_id(const std::string& token) const {
 std::vector<std::string> Tokenizer::sentencepiece_pieces(const std::string& text) const {
   std::vector<std::string> pieces;
   const auto status = processor_->Encode(text, &pieces);
-  if (!status.ok()) throw Error("SentencePiece could not encode a piece of the prompt: " + status.ToString());
+  LISA_CHECK(status.ok(), "SentencePiece could not encode a piece of the prompt: ", status.ToString());
   return pieces;
 }
 
@@ -162,16 +158,15 @@ std::vector<int64_t> Tokenizer::tokenize_with_image(std::string_view prompt) con
 std::string Tokenizer::id_to_piece(int64_t id) const {
   const auto added = added_texts_.find(id);
   if (added != added_texts_.end()) return added->second;
-  if (id < 0 || id >= base_vocab_size())
-    throw Error("token id " + std::to_string(id) + " is outside the tokenizer's vocabulary of " +
-                std::to_string(size()) + " tokens (" + directory_.string() + ")");
+  LISA_CHECK(id >= 0 && id < base_vocab_size(), "token id ", id, " is outside the tokenizer's vocabulary of ", size(),
+             " tokens (", directory_.string(), ")");
   return processor_->IdToPiece(static_cast<int>(id));
 }
 
 std::string Tokenizer::sentencepiece_decode(const std::vector<std::string>& pieces) const {
   std::string text;
   const auto status = processor_->Decode(pieces, &text);
-  if (!status.ok()) throw Error("SentencePiece could not decode the token ids: " + status.ToString());
+  LISA_CHECK(status.ok(), "SentencePiece could not decode the token ids: ", status.ToString());
   return text;
 }
 
@@ -220,9 +215,8 @@ std::string Tokenizer::decode(const std::vector<int64_t>& ids) const {
 
 int64_t Tokenizer::seg_token_id() const {
   static const std::string kSegToken = "[SEG]";
-  if (!added_ids_.count(kSegToken))
-    throw Error(directory_.string() + ": the tokenizer has no added token \"[SEG]\" (added_tokens.json); "
-                "this is not a LISA checkpoint");
+  LISA_CHECK(added_ids_.count(kSegToken), directory_.string(),
+             ": the tokenizer has no added token \"[SEG]\" (added_tokens.json); this is not a LISA checkpoint");
   return encode(kSegToken, /*add_special_tokens=*/false).front();
 }
 

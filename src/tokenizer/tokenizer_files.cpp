@@ -17,14 +17,14 @@ namespace fs = std::filesystem;
 std::optional<json> read_json_if_present(const fs::path& file) {
   if (!fs::exists(file)) return std::nullopt;
   json value = io::read_json_file(file);
-  if (!value.is_object()) throw Error(file.string() + ": expected a JSON object at the top level");
+  LISA_CHECK(value.is_object(), file.string(), ": expected a JSON object at the top level");
   return value;
 }
 
 bool read_flag(const json& object, const char* key, bool fallback, const fs::path& file, const std::string& where) {
   const auto it = object.find(key);
   if (it == object.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) throw Error(file.string() + ": '" + where + key + "' must be true or false");
+  LISA_CHECK(it->is_boolean(), file.string(), ": '", where, key, "' must be true or false");
   return it->get<bool>();
 }
 
@@ -32,8 +32,8 @@ bool read_flag(const json& object, const char* key, bool fallback, const fs::pat
 // to fast tokenizers).
 SpecialToken added_token_object(const json& value, const fs::path& file, const std::string& key) {
   const auto content = value.find("content");
-  if (content == value.end() || !content->is_string())
-    throw Error(file.string() + ": '" + key + "' is an object without a string 'content'");
+  LISA_CHECK(content != value.end() && content->is_string(), file.string(), ": '", key,
+             "' is an object without a string 'content'");
   SpecialToken token;
   token.content = content->get<std::string>();
   token.is_added_token_object = true;
@@ -48,16 +48,16 @@ SpecialToken token_value(const json& value, const fs::path& file, const std::str
   if (value.is_string()) return SpecialToken{value.get<std::string>()};
   if (value.is_object()) {
     const auto type = value.find("__type");
-    if (require_type_tag && (type == value.end() || *type != "AddedToken"))
-      throw Error(file.string() + ": '" + key + "' is an object but not an AddedToken");
+    LISA_CHECK(!(require_type_tag && (type == value.end() || *type != "AddedToken")), file.string(), ": '", key,
+               "' is an object but not an AddedToken");
     return added_token_object(value, file, key);
   }
-  throw Error(file.string() + ": '" + key + "' must be a string, an AddedToken object or null");
+  throw Error(detail::concat(file.string(), ": '", key, "' must be a string, an AddedToken object or null"));
 }
 
 std::vector<SpecialToken> token_list(const json& value, const fs::path& file, const std::string& key,
                                      bool require_type_tag) {
-  if (!value.is_array()) throw Error(file.string() + ": '" + key + "' must be a list");
+  LISA_CHECK(value.is_array(), file.string(), ": '", key, "' must be a list");
   std::vector<SpecialToken> tokens;
   for (const auto& item : value) tokens.push_back(token_value(item, file, key, require_type_tag));
   return tokens;
@@ -90,13 +90,12 @@ void apply_special_attributes(const json& source, const fs::path& file, bool con
 }
 
 void apply_tokenizer_config(const json& config, const fs::path& file, TokenizerFiles& files) {
-  if (!read_flag(config, "legacy", true, file, ""))
-    throw Error(file.string() + ": 'legacy' is false; only the legacy LlamaTokenizer behaviour (the default in "
-                "transformers 4.31, and what LISA checkpoints use) is reproduced");
+  LISA_CHECK(read_flag(config, "legacy", true, file, ""), file.string(),
+             ": 'legacy' is false; only the legacy LlamaTokenizer behaviour (the default in transformers 4.31, and "
+             "what LISA checkpoints use) is reproduced");
   const auto kwargs = config.find("sp_model_kwargs");
-  if (kwargs != config.end() && !kwargs->is_null() && !(kwargs->is_object() && kwargs->empty()))
-    throw Error(file.string() + ": 'sp_model_kwargs' is not empty; SentencePiece options such as sampling are "
-                "not supported");
+  LISA_CHECK(kwargs == config.end() || kwargs->is_null() || (kwargs->is_object() && kwargs->empty()), file.string(),
+             ": 'sp_model_kwargs' is not empty; SentencePiece options such as sampling are not supported");
   files.add_bos_token = read_flag(config, "add_bos_token", files.add_bos_token, file, "");
   files.add_eos_token = read_flag(config, "add_eos_token", files.add_eos_token, file, "");
   files.clean_up_tokenization_spaces =
@@ -108,8 +107,8 @@ void apply_tokenizer_config(const json& config, const fs::path& file, TokenizerF
 std::vector<std::pair<std::string, int64_t>> read_added_tokens(const json& map, const fs::path& file) {
   std::vector<std::pair<std::string, int64_t>> tokens;
   for (const auto& [text, id] : map.items()) {
-    if (!id.is_number_integer()) throw Error(file.string() + ": the id of '" + text + "' is not an integer");
-    if (text.empty()) throw Error(file.string() + ": an added token is the empty string");
+    LISA_CHECK(id.is_number_integer(), file.string(), ": the id of '", text, "' is not an integer");
+    LISA_CHECK(!text.empty(), file.string(), ": an added token is the empty string");
     tokens.emplace_back(text, id.get<int64_t>());
   }
   std::sort(tokens.begin(), tokens.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
@@ -126,17 +125,17 @@ void require_seg_token(const TokenizerFiles& files, const fs::path& added_file) 
   // A special token the vocabulary lacks is appended like an added token (sanitize_special_tokens).
   for (const SpecialToken& token : files.all_special())
     if (token.content == kMaskToken) return;
-  throw Error(added_file.string() + ": no " + kMaskToken + " token (LISA's mask token must be an added token; " +
-              (fs::exists(added_file) ? "the file does not list it" : "the file is missing") +
-              "), so this is not a LISA checkpoint");
+  throw Error(detail::concat(added_file.string(), ": no ", kMaskToken, " token (LISA's mask token must be an added token; ",
+                             fs::exists(added_file) ? "the file does not list it" : "the file is missing",
+                             "), so this is not a LISA checkpoint"));
 }
 
 }  // namespace
 
 const std::optional<SpecialToken>& TokenizerFiles::attribute(const std::string& name) const {
-  for (size_t i = 0; i < kSpecialTokenAttributes.size(); ++i)
-    if (name == kSpecialTokenAttributes[i]) return special[i];
-  throw Error("unknown special-token attribute '" + name + "'");
+  const auto known = std::find(kSpecialTokenAttributes.begin(), kSpecialTokenAttributes.end(), name);
+  LISA_INTERNAL_ASSERT(known != kSpecialTokenAttributes.end(), "unknown special-token attribute '", name, "'");
+  return special[static_cast<size_t>(known - kSpecialTokenAttributes.begin())];
 }
 
 std::vector<SpecialToken> TokenizerFiles::all_special() const {

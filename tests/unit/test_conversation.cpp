@@ -45,7 +45,7 @@ TEST(Conversation, LlavaV1ChatPrompt) {
 TEST(Conversation, LlavaV1ContinuesWithTheDecodedAnswer) {
   ChatPrompt chat(conversation_template("llava_v1"), true);
   chat.ask("What is this?");
-  EXPECT_THROW(chat.ask("Too early"), lisa::Error);
+  EXPECT_THROW(chat.ask("Too early"), lisa::InternalError);
   chat.answer("It is [SEG] .");
   EXPECT_EQ(chat.ask("And this?"), kV1System +
                                         " USER: <im_start><image><im_end>\nWhat is this? ASSISTANT: It is [SEG] .</s>"
@@ -63,14 +63,14 @@ TEST(Conversation, LlavaLlama2ChatPrompt) {
 
 TEST(Conversation, Llama2NeedsAUserMessageFirst) {
   Conversation conversation(conversation_template("llava_llama_2"));
-  EXPECT_THROW(conversation.prompt(), lisa::Error);
+  EXPECT_THROW(conversation.prompt(), lisa::InternalError);
   conversation.append_message(Role::kAssistant, "hi");
-  EXPECT_THROW(conversation.prompt(), lisa::Error);
+  EXPECT_THROW(conversation.prompt(), lisa::InternalError);
 }
 
 TEST(Conversation, AnswerNeedsAnOpenSlot) {
   ChatPrompt chat(conversation_template("llava_v1"), true);
-  EXPECT_THROW(chat.answer("nothing was asked"), lisa::Error);
+  EXPECT_THROW(chat.answer("nothing was asked"), lisa::InternalError);
 }
 
 TEST(Conversation, ReasonSegEvalPrompts) {

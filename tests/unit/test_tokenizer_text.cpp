@@ -48,7 +48,7 @@ TEST(TokenizerPythonStr, ReplaceIsLeftToRightAndNotRepeated) {
   EXPECT_EQ(python_replace("   ", "  ", " "), "  ");
   EXPECT_EQ(python_replace("<image>x<image>", "<image>", "<im_start><image><im_end>"),
             "<im_start><image><im_end>x<im_start><image><im_end>");
-  EXPECT_THROW(python_replace("x", "", "y"), lisa::Error);
+  EXPECT_THROW(python_replace("x", "", "y"), lisa::InternalError);
 }
 
 TEST(TokenizerPythonStr, SplitKeepsEmptyParts) {
