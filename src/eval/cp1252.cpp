@@ -32,8 +32,7 @@ std::string cp1252_to_utf8(std::string_view bytes) {
       if (code_point == 0) {
         char hex[8];
         std::snprintf(hex, sizeof hex, "0x%02X", byte);
-        throw Error(std::string("byte ") + hex + " at offset " + std::to_string(i) +
-                    " is undefined in cp1252");
+        throw Error(detail::concat("byte ", hex, " at offset ", i, " is undefined in cp1252"));
       }
     }
     code_points.push_back(code_point);

@@ -23,15 +23,14 @@ std::string ascii_lower(std::string text) {
 
 int to_int32(double coordinate, const ReasonSegShape& shape) {
   const double truncated = std::trunc(coordinate);
-  if (!(truncated >= std::numeric_limits<int32_t>::min() && truncated <= std::numeric_limits<int32_t>::max())) {
-    throw Error("ReasonSeg shape \"" + shape.label + "\": coordinate " + std::to_string(coordinate) +
-                " does not fit in int32");
-  }
+  // std::to_string: the coordinate in full (six decimals), not in the stream's exponent form.
+  LISA_CHECK(truncated >= std::numeric_limits<int32_t>::min() && truncated <= std::numeric_limits<int32_t>::max(),
+             "ReasonSeg shape \"", shape.label, "\": coordinate ", std::to_string(coordinate), " does not fit in int32");
   return static_cast<int>(truncated);
 }
 
 std::vector<cv::Point> polygon_of(const ReasonSegShape& shape) {
-  if (shape.points.empty()) throw Error("ReasonSeg shape \"" + shape.label + "\" has no points");
+  LISA_CHECK(!shape.points.empty(), "ReasonSeg shape \"", shape.label, "\" has no points");
   std::vector<cv::Point> polygon;
   for (const auto& [x, y] : shape.points) polygon.emplace_back(to_int32(x, shape), to_int32(y, shape));
   return polygon;

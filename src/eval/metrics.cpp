@@ -6,13 +6,12 @@
 namespace lisa::eval {
 
 Overlap overlap(const cv::Mat& prediction, const cv::Mat& ground_truth) {
-  if (prediction.type() != CV_8UC1 || ground_truth.type() != CV_8UC1 ||
-      prediction.size() != ground_truth.size()) {
-    throw Error("IoU: prediction " + std::to_string(prediction.cols) + "x" +
-                std::to_string(prediction.rows) + " and ground truth " +
-                std::to_string(ground_truth.cols) + "x" + std::to_string(ground_truth.rows) +
-                " must be single-channel 8-bit masks of the same size");
-  }
+  // Both are made at the size of the picture read: the ground truth by rasterise_ground_truth, the
+  // prediction by SAM's postprocessing.
+  LISA_INTERNAL_ASSERT(prediction.type() == CV_8UC1 && ground_truth.type() == CV_8UC1 &&
+                           prediction.size() == ground_truth.size(),
+                       "IoU: prediction ", prediction.cols, "x", prediction.rows, " and ground truth ",
+                       ground_truth.cols, "x", ground_truth.rows, " must be single-channel 8-bit masks of the same size");
   int64_t intersection = 0, predicted = 0, target = 0;
   for (int y = 0; y < prediction.rows; ++y) {
     const uint8_t* p = prediction.ptr<uint8_t>(y);

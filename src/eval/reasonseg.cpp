@@ -14,26 +14,27 @@ namespace {
 // Annotations are a few kilobytes; anything near this is not one.
 constexpr uint64_t kMaxAnnotationBytes = 64ull << 20;
 
-[[noreturn]] void fail(const std::filesystem::path& path, const std::string& problem) {
-  throw Error("ReasonSeg annotation " + path.string() + ": " + problem);
+template <typename... Problem>
+[[noreturn]] void fail(const std::filesystem::path& path, const Problem&... problem) {
+  throw Error(detail::concat("ReasonSeg annotation ", path.string(), ": ", problem...));
 }
 
 const nlohmann::json& member(const nlohmann::json& object, const char* key,
                              const std::filesystem::path& path, const std::string& where) {
-  if (!object.is_object() || !object.contains(key)) fail(path, where + "has no \"" + key + "\"");
+  if (!object.is_object() || !object.contains(key)) fail(path, where, "has no \"", key, "\"");
   return object[key];
 }
 
 ReasonSegShape parse_shape(const nlohmann::json& shape, const std::filesystem::path& path, size_t index) {
-  const std::string where = "shapes[" + std::to_string(index) + "] ";
+  const std::string where = detail::concat("shapes[", index, "] ");
   const nlohmann::json& label = member(shape, "label", path, where);
   const nlohmann::json& points = member(shape, "points", path, where);
-  if (!label.is_string()) fail(path, where + "\"label\" is not a string");
-  if (!points.is_array()) fail(path, where + "\"points\" is not a list");
+  if (!label.is_string()) fail(path, where, "\"label\" is not a string");
+  if (!points.is_array()) fail(path, where, "\"points\" is not a list");
   ReasonSegShape out{label.get<std::string>(), {}};
   for (const auto& point : points) {
     if (!point.is_array() || point.size() != 2 || !point[0].is_number() || !point[1].is_number()) {
-      fail(path, where + "has a point that is not [x, y]: " + point.dump());
+      fail(path, where, "has a point that is not [x, y]: ", point.dump());
     }
     out.points.push_back({point[0].get<double>(), point[1].get<double>()});
   }
@@ -56,12 +57,12 @@ nlohmann::json parse_utf8_or_cp1252(const std::filesystem::path& path) {
     try {
       utf8 = cp1252_to_utf8(bytes);
     } catch (const Error& e) {
-      fail(path, std::string("neither UTF-8 JSON (") + as_utf8.what() + ") nor cp1252 (" + e.what() + ")");
+      fail(path, "neither UTF-8 JSON (", as_utf8.what(), ") nor cp1252 (", e.what(), ")");
     }
     try {
       return nlohmann::json::parse(utf8);
     } catch (const nlohmann::json::exception&) {
-      fail(path, std::string("not valid JSON: ") + as_utf8.what());
+      fail(path, "not valid JSON: ", as_utf8.what());
     }
   }
 }
@@ -69,7 +70,7 @@ nlohmann::json parse_utf8_or_cp1252(const std::filesystem::path& path) {
 }  // namespace
 
 std::vector<ReasonSegSample> list_reasonseg_split(const std::filesystem::path& dir) {
-  if (!std::filesystem::is_directory(dir)) throw Error("ReasonSeg split " + dir.string() + " is not a directory");
+  LISA_CHECK(std::filesystem::is_directory(dir), "ReasonSeg split ", dir.string(), " is not a directory");
   std::vector<ReasonSegSample> samples;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
@@ -87,10 +88,8 @@ std::vector<ReasonSegSample> list_reasonseg_split(const std::filesystem::path& d
   std::sort(samples.begin(), samples.end(),
             [](const ReasonSegSample& a, const ReasonSegSample& b) { return a.image < b.image; });
   for (const auto& sample : samples) {
-    if (!std::filesystem::is_regular_file(sample.json)) {
-      throw Error("ReasonSeg split " + dir.string() + ": " + sample.image.filename().string() +
-                  " has no annotation " + sample.json.filename().string());
-    }
+    LISA_CHECK(std::filesystem::is_regular_file(sample.json), "ReasonSeg split ", dir.string(), ": ",
+               sample.image.filename().string(), " has no annotation ", sample.json.filename().string());
   }
   return samples;
 }
@@ -101,7 +100,7 @@ ReasonSegAnnotation read_reasonseg_json(const std::filesystem::path& json_path) 
   const nlohmann::json& texts = member(root, "text", json_path, "");
   if (!texts.is_array()) fail(json_path, "\"text\" is not a list of strings");
   for (const auto& text : texts) {
-    if (!text.is_string()) fail(json_path, "\"text\" holds a non-string: " + text.dump());
+    if (!text.is_string()) fail(json_path, "\"text\" holds a non-string: ", text.dump());
     annotation.texts.push_back(text.get<std::string>());
   }
   annotation.is_sentence = parse_is_sentence(member(root, "is_sentence", json_path, ""), json_path);

@@ -39,7 +39,7 @@ T field(const nlohmann::json& record, const char* key, const std::string& line) 
   try {
     return record.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {
-    throw Error("results line lacks a valid \"" + std::string(key) + "\": " + line.substr(0, 200));
+    throw Error(detail::concat("results line lacks a valid \"", key, "\": ", line.substr(0, 200)));
   }
 }
 
@@ -64,17 +64,16 @@ ImageResult parse_result_line(const std::string& line) {
   try {
     record = nlohmann::json::parse(line);
   } catch (const nlohmann::json::exception& e) {
-    throw Error("results line is not JSON (" + std::string(e.what()) + "): " + line.substr(0, 200));
+    throw Error(detail::concat("results line is not JSON (", e.what(), "): ", line.substr(0, 200)));
   }
-  if (!record.is_object()) throw Error("results line is not a JSON object: " + line.substr(0, 200));
+  LISA_CHECK(record.is_object(), "results line is not a JSON object: ", line.substr(0, 200));
   ImageResult result;
   result.image = field<std::string>(record, "image", line);
   result.overlap = {field<int64_t>(record, "intersection", line), field<int64_t>(record, "union", line)};
   result.is_sentence = field<bool>(record, "is_sentence", line);
   result.n_seg = field<int>(record, "n_seg", line);
-  if (result.overlap.intersection < 0 || result.overlap.union_area < result.overlap.intersection) {
-    throw Error("results line has impossible counts: " + line.substr(0, 200));
-  }
+  LISA_CHECK(result.overlap.intersection >= 0 && result.overlap.union_area >= result.overlap.intersection,
+             "results line has impossible counts: ", line.substr(0, 200));
   return result;
 }
 

@@ -11,13 +11,11 @@ namespace lisa::image {
 namespace {
 
 void check_config(const ClipPreprocessConfig& config) {
-  if (config.shortest_edge < 1)
-    throw Error("CLIP preprocessing: shortest_edge must be >= 1, got " + std::to_string(config.shortest_edge));
-  if (config.crop_size.height < 1 || config.crop_size.width < 1 ||
-      config.crop_size.height > config.shortest_edge || config.crop_size.width > config.shortest_edge)
-    throw Error("CLIP preprocessing: crop size " + std::to_string(config.crop_size.height) + "x" +
-                std::to_string(config.crop_size.width) + " must be between 1 and shortest_edge (" +
-                std::to_string(config.shortest_edge) + ")");
+  LISA_CHECK(config.shortest_edge >= 1, "CLIP preprocessing: shortest_edge must be >= 1, got ", config.shortest_edge);
+  LISA_CHECK(!(config.crop_size.height < 1 || config.crop_size.width < 1 ||
+               config.crop_size.height > config.shortest_edge || config.crop_size.width > config.shortest_edge),
+             "CLIP preprocessing: crop size ", config.crop_size.height, "x", config.crop_size.width,
+             " must be between 1 and shortest_edge (", config.shortest_edge, ")");
 }
 
 ChannelLut clip_lut(const ClipPreprocessConfig& config) {
@@ -34,17 +32,15 @@ ChannelLut clip_lut(const ClipPreprocessConfig& config) {
 }  // namespace
 
 ImageSize clip_resize_size(ImageSize in, int shortest_edge) {
-  if (in.height < 1 || in.width < 1 || shortest_edge < 1)
-    throw Error("CLIP preprocessing: cannot resize a " + std::to_string(in.height) + "x" +
-                std::to_string(in.width) + " picture to shortest edge " + std::to_string(shortest_edge));
+  LISA_CHECK(in.height >= 1 && in.width >= 1 && shortest_edge >= 1, "CLIP preprocessing: cannot resize a ", in.height,
+             "x", in.width, " picture to shortest edge ", shortest_edge);
   const bool portrait = in.width <= in.height;
   const int64_t short_side = portrait ? in.width : in.height;
   const int64_t long_side = portrait ? in.height : in.width;
   // Python's int * int / int: an exact product, then one correctly rounded division.
   const double new_long = static_cast<double>(shortest_edge * long_side) / static_cast<double>(short_side);
-  if (new_long >= std::numeric_limits<int>::max())
-    throw Error("CLIP preprocessing: a " + std::to_string(in.height) + "x" + std::to_string(in.width) +
-                " picture is too elongated to resize its shorter side to " + std::to_string(shortest_edge));
+  LISA_CHECK(new_long < std::numeric_limits<int>::max(), "CLIP preprocessing: a ", in.height, "x", in.width,
+             " picture is too elongated to resize its shorter side to ", shortest_edge);
   const int long_out = static_cast<int>(new_long);
   return portrait ? ImageSize{long_out, shortest_edge} : ImageSize{shortest_edge, long_out};
 }

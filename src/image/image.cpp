@@ -8,9 +8,9 @@ namespace lisa::image {
 
 namespace {
 size_t checked_byte_count(ImageSize size) {
-  if (size.height < 1 || size.width < 1)
-    throw Error("image size " + std::to_string(size.height) + "x" + std::to_string(size.width) +
-                " is empty: both sides must be at least 1 pixel");
+  // Decoded pictures have a size the header probe checked; every other image is made inside lisa.
+  LISA_INTERNAL_ASSERT(size.height >= 1 && size.width >= 1, "image size ", size.height, "x", size.width,
+                       " is empty: both sides must be at least 1 pixel");
   return static_cast<size_t>(size.height) * static_cast<size_t>(size.width) * Image::kChannels;
 }
 }  // namespace
@@ -19,9 +19,8 @@ Image::Image(ImageSize size) : size_(size), pixels_(checked_byte_count(size), 0)
 
 Image::Image(ImageSize size, std::vector<uint8_t> pixels) : size_(size), pixels_(std::move(pixels)) {
   const size_t expected = checked_byte_count(size);
-  if (pixels_.size() != expected)
-    throw Error("image of " + std::to_string(size.height) + "x" + std::to_string(size.width) + " needs " +
-                std::to_string(expected) + " bytes of RGB pixels, got " + std::to_string(pixels_.size()));
+  LISA_INTERNAL_ASSERT(pixels_.size() == expected, "image of ", size.height, "x", size.width, " needs ", expected,
+                       " bytes of RGB pixels, got ", pixels_.size());
 }
 
 at::Tensor Image::to_tensor() const {

@@ -35,16 +35,16 @@ ImageHeader probe_jpeg(const std::vector<uint8_t>& bytes, const std::string& nam
     // libjpeg skips stray bytes before a marker (with a warning); so do we.
     while (pos < n && bytes[pos] != 0xFF) ++pos;
     while (pos < n && bytes[pos] == 0xFF) ++pos;  // fill bytes
-    if (pos >= n) throw Error(truncated);
+    LISA_CHECK(pos < n, truncated);
     const uint8_t marker = bytes[pos++];
     if (marker == 0xD9) break;  // EOI
     if (marker == 0x00 || is_standalone(marker)) continue;
-    if (pos + 2 > n) throw Error(truncated);
+    LISA_CHECK(pos + 2 <= n, truncated);
     const size_t length = big_endian_u16(&bytes[pos]);
-    if (length < 2) throw Error(name + ": corrupt JPEG (marker segment of length " + std::to_string(length) + ")");
-    if (pos + length > n) throw Error(truncated);
+    LISA_CHECK(length >= 2, name, ": corrupt JPEG (marker segment of length ", length, ")");
+    LISA_CHECK(pos + length <= n, truncated);
     if (is_start_of_frame(marker) && !have_frame) {
-      if (length < 7) throw Error(name + ": corrupt JPEG (frame header too short)");
+      LISA_CHECK(length >= 7, name, ": corrupt JPEG (frame header too short)");
       header.height = big_endian_u16(&bytes[pos + 3]);
       header.width = big_endian_u16(&bytes[pos + 5]);
       have_frame = true;
@@ -58,24 +58,24 @@ ImageHeader probe_jpeg(const std::vector<uint8_t>& bytes, const std::string& nam
         const uint8_t next = bytes[pos + 1];
         if (next != 0x00 && next != 0xFF && !(next >= 0xD0 && next <= 0xD7)) break;
       }
-      if (pos + 1 >= n) throw Error(truncated);
+      LISA_CHECK(pos + 1 < n, truncated);
     }
   }
-  if (!have_frame) throw Error(name + ": corrupt JPEG (no frame header before the end-of-image marker)");
+  LISA_CHECK(have_frame, name, ": corrupt JPEG (no frame header before the end-of-image marker)");
   return header;
 }
 
 ImageHeader probe_png(const std::vector<uint8_t>& bytes, const std::string& name) {
   // signature (8), IHDR length (4), "IHDR" (4), width (4), height (4)
-  if (bytes.size() < 24) throw Error(name + ": truncated PNG (the file ends inside its header)");
-  if (std::memcmp(&bytes[12], "IHDR", 4) != 0) throw Error(name + ": corrupt PNG (the first chunk is not IHDR)");
+  LISA_CHECK(bytes.size() >= 24, name, ": truncated PNG (the file ends inside its header)");
+  LISA_CHECK(std::memcmp(&bytes[12], "IHDR", 4) == 0, name, ": corrupt PNG (the first chunk is not IHDR)");
   return {ImageFormat::Png, big_endian_u32(&bytes[16]), big_endian_u32(&bytes[20])};
 }
 
 ImageHeader probe_bmp(const std::vector<uint8_t>& bytes, const std::string& name) {
   // file header (14), DIB header size (4), then width/height: 16-bit for the old OS/2 core
   // header, signed 32-bit otherwise (a negative height means top-down rows).
-  if (bytes.size() < 26) throw Error(name + ": truncated BMP (the file ends inside its header)");
+  LISA_CHECK(bytes.size() >= 26, name, ": truncated BMP (the file ends inside its header)");
   if (little_endian_u32(&bytes[14]) == 12)
     return {ImageFormat::Bmp, little_endian_u16(&bytes[18]), little_endian_u16(&bytes[20])};
   const auto width = static_cast<int32_t>(little_endian_u32(&bytes[18]));
@@ -103,10 +103,9 @@ ImageHeader probe_image(const std::vector<uint8_t>& bytes, const std::string& na
   else if (starts_with(bytes, "BM", 2))
     header = probe_bmp(bytes, name);
   else
-    throw Error(name + ": not a JPEG, PNG or BMP image");
-  if (header.width <= 0 || header.height <= 0)
-    throw Error(name + ": " + format_name(header.format) + " header gives an empty size " +
-                std::to_string(header.width) + "x" + std::to_string(header.height));
+    throw Error(detail::concat(name, ": not a JPEG, PNG or BMP image"));
+  LISA_CHECK(header.width > 0 && header.height > 0, name, ": ", format_name(header.format),
+             " header gives an empty size ", header.width, "x", header.height);
   return header;
 }
 

@@ -42,7 +42,8 @@ Kernel kernel_for(ResampleFilter filter) {
     case ResampleFilter::Bilinear: return {bilinear_kernel, 1.0};
     case ResampleFilter::Bicubic: return {bicubic_kernel, 2.0};
   }
-  throw Error("pil_resize: unknown resampling filter");
+  LISA_INTERNAL_ASSERT(false, "pil_resize: unknown resampling filter ", static_cast<int>(filter));
+  return {};
 }
 
 // For output samples [first_out, first_out + n) along one axis: the input span
@@ -160,8 +161,6 @@ Image crop(const Image& in, int row_begin, int row_end, int left, int width) {
   return out;
 }
 
-std::string size_string(ImageSize size) { return std::to_string(size.height) + "x" + std::to_string(size.width); }
-
 }  // namespace
 
 ResampleFilter resample_filter_from_pil_code(int code) {
@@ -169,8 +168,7 @@ ResampleFilter resample_filter_from_pil_code(int code) {
     case 2: return ResampleFilter::Bilinear;
     case 3: return ResampleFilter::Bicubic;
     default:
-      throw Error("unsupported PIL resampling filter " + std::to_string(code) +
-                  " (implemented: 2 = BILINEAR, 3 = BICUBIC)");
+      throw Error(detail::concat("unsupported PIL resampling filter ", code, " (implemented: 2 = BILINEAR, 3 = BICUBIC)"));
   }
 }
 
@@ -179,13 +177,15 @@ Image pil_resize(const Image& in, ImageSize out_size, ResampleFilter filter) {
 }
 
 Image pil_resize_window(const Image& in, ImageSize out_size, Window window, ResampleFilter filter) {
-  if (in.empty()) throw Error("pil_resize: the input image is empty");
-  if (out_size.height < 1 || out_size.width < 1)
-    throw Error("pil_resize: target size " + size_string(out_size) + " is empty");
-  if (window.size.height < 1 || window.size.width < 1 || window.top < 0 || window.left < 0 ||
-      window.top > out_size.height - window.size.height || window.left > out_size.width - window.size.width)
-    throw Error("pil_resize: window " + size_string(window.size) + " at (" + std::to_string(window.top) + ", " +
-                std::to_string(window.left) + ") is not inside the target size " + size_string(out_size));
+  // The preprocessors check the sizes a user's picture and configuration lead to before resizing.
+  LISA_INTERNAL_ASSERT(!in.empty(), "pil_resize: the input image is empty");
+  LISA_INTERNAL_ASSERT(out_size.height >= 1 && out_size.width >= 1, "pil_resize: target size ", out_size.height, "x",
+                       out_size.width, " is empty");
+  LISA_INTERNAL_ASSERT(!(window.size.height < 1 || window.size.width < 1 || window.top < 0 || window.left < 0 ||
+                         window.top > out_size.height - window.size.height ||
+                         window.left > out_size.width - window.size.width),
+                       "pil_resize: window ", window.size.height, "x", window.size.width, " at (", window.top, ", ",
+                       window.left, ") is not inside the target size ", out_size.height, "x", out_size.width);
   const Kernel kernel = kernel_for(filter);
   // Like Pillow, an axis whose size does not change is not filtered at all.
   const bool filter_x = out_size.width != in.width();

@@ -20,12 +20,10 @@ std::vector<uint8_t> read_file(const std::filesystem::path& path, const ReadImag
   const std::string name = path.string();
   const io::RegularFile file = io::RegularFile::open(path);
   const uint64_t size = file.size();
-  if (size == 0) throw Error(name + ": empty file (0 bytes), not an image");
+  LISA_CHECK(size != 0, name, ": empty file (0 bytes), not an image");
   // OpenCV takes the encoded bytes as one row of a cv::Mat, whose width is an int.
   const auto limit = std::min<uintmax_t>(options.max_file_bytes, std::numeric_limits<int>::max());
-  if (size > limit)
-    throw Error(name + ": file of " + std::to_string(size) + " bytes is larger than the limit of " +
-                std::to_string(limit) + " bytes");
+  LISA_CHECK(size <= limit, name, ": file of ", size, " bytes is larger than the limit of ", limit, " bytes");
   std::vector<uint8_t> bytes(size);
   file.read_exactly(bytes.data(), bytes.size());
   return bytes;
@@ -40,10 +38,9 @@ Image read_image(const std::filesystem::path& path, const ReadImageOptions& opti
 Image decode_image(std::vector<uint8_t> bytes, const std::string& name, const ReadImageOptions& options) {
   LISA_CHECK(!bytes.empty(), name, ": empty (0 bytes), not an image");
   const ImageHeader header = probe_image(bytes, name);
-  if (header.width > options.max_pixels / header.height)  // width * height could overflow
-    throw Error(name + ": " + format_name(header.format) + " of " + std::to_string(header.width) + "x" +
-                std::to_string(header.height) + " pixels is larger than the limit of " +
-                std::to_string(options.max_pixels) + " pixels");
+  LISA_CHECK(header.width <= options.max_pixels / header.height,  // width * height could overflow
+             name, ": ", format_name(header.format), " of ", header.width, "x", header.height,
+             " pixels is larger than the limit of ", options.max_pixels, " pixels");
 
   // imdecode of the bytes is what imread does after opening the file (same EXIF handling);
   // they differ only on truncated JPEGs, which probe_image has already refused.
@@ -51,11 +48,10 @@ Image decode_image(std::vector<uint8_t> bytes, const std::string& name, const Re
   try {
     bgr = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, bytes.data()), cv::IMREAD_COLOR);
   } catch (const cv::Exception& e) {
-    throw Error(name + ": OpenCV failed to decode this " + format_name(header.format) + " (" + e.what() + ")");
+    throw Error(detail::concat(name, ": OpenCV failed to decode this ", format_name(header.format), " (", e.what(), ")"));
   }
-  if (bgr.empty() || bgr.type() != CV_8UC3)
-    throw Error(name + ": OpenCV could not decode this " + std::string(format_name(header.format)) +
-                " (corrupt or unsupported data)");
+  LISA_CHECK(!bgr.empty() && bgr.type() == CV_8UC3, name, ": OpenCV could not decode this ",
+             format_name(header.format), " (corrupt or unsupported data)");
   Image rgb(ImageSize{bgr.rows, bgr.cols});
   cv::Mat rgb_view(bgr.rows, bgr.cols, CV_8UC3, rgb.data());
   cv::cvtColor(bgr, rgb_view, cv::COLOR_BGR2RGB);

@@ -21,13 +21,11 @@ ChannelLut sam_lut(const SamPreprocessConfig& config) {
 }  // namespace
 
 ImageSize sam_resize_size(ImageSize in, int target_length) {
-  if (target_length < 1) throw Error("SAM preprocessing: target length must be >= 1, got " + std::to_string(target_length));
+  LISA_CHECK(target_length >= 1, "SAM preprocessing: target length must be >= 1, got ", target_length);
   const double scale = target_length * 1.0 / std::max(in.height, in.width);
   const ImageSize out{static_cast<int>(in.height * scale + 0.5), static_cast<int>(in.width * scale + 0.5)};
-  if (out.height < 1 || out.width < 1)
-    throw Error("SAM preprocessing: a " + std::to_string(in.height) + "x" + std::to_string(in.width) +
-                " picture resized to longest side " + std::to_string(target_length) + " would be " +
-                std::to_string(out.height) + "x" + std::to_string(out.width) + " pixels");
+  LISA_CHECK(out.height >= 1 && out.width >= 1, "SAM preprocessing: a ", in.height, "x", in.width,
+             " picture resized to longest side ", target_length, " would be ", out.height, "x", out.width, " pixels");
   return out;
 }
 

@@ -23,7 +23,7 @@ class FileDescriptor {
  public:
   FileDescriptor(const std::filesystem::path& path, int flags, const char* purpose)
       : fd_(::open(path.c_str(), flags | O_CLOEXEC, 0666)) {
-    if (fd_ < 0) throw Error(describe_errno(std::string("cannot open") + purpose, path));
+    LISA_CHECK(fd_ >= 0, describe_errno(std::string("cannot open") + purpose, path));
   }
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
@@ -118,19 +118,18 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
   try {
     {
       FileDescriptor file(temporary, O_WRONLY | O_CREAT | O_EXCL, " a temporary file for");
-      if (!write_all(file.get(), bytes)) throw Error(describe_errno("cannot write", path));
-      if (::fsync(file.get()) != 0) throw Error(describe_errno("cannot fsync", path));
+      LISA_CHECK(write_all(file.get(), bytes), describe_errno("cannot write", path));
+      LISA_CHECK(::fsync(file.get()) == 0, describe_errno("cannot fsync", path));
     }
-    if (::rename(temporary.c_str(), path.c_str()) != 0) {
-      throw Error(describe_errno("cannot rename " + temporary.string() + " to", path));
-    }
+    LISA_CHECK(::rename(temporary.c_str(), path.c_str()) == 0,
+               describe_errno("cannot rename " + temporary.string() + " to", path));
   } catch (...) {
     ::unlink(temporary.c_str());
     throw;
   }
   // The rename itself becomes durable once the directory entry is on disk.
   FileDescriptor directory(directory_of(path), O_RDONLY | O_DIRECTORY, " the directory of");
-  if (::fsync(directory.get()) != 0) throw Error(describe_errno("cannot fsync the directory of", path));
+  LISA_CHECK(::fsync(directory.get()) == 0, describe_errno("cannot fsync the directory of", path));
 }
 
 std::vector<std::string> read_complete_lines(const std::filesystem::path& path) {
@@ -142,15 +141,14 @@ std::vector<std::string> read_complete_lines(const std::filesystem::path& path) 
   for (;;) {
     const ssize_t got = ::read(file.get(), buffer, sizeof buffer);
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) throw Error(describe_errno("cannot read", path));
+    LISA_CHECK(got >= 0, describe_errno("cannot read", path));
     if (got == 0) break;
     content.append(buffer, static_cast<size_t>(got));
   }
   const size_t complete = content.rfind('\n') == std::string::npos ? 0 : content.rfind('\n') + 1;
   if (complete != content.size()) {
-    if (::ftruncate(file.get(), static_cast<off_t>(complete)) != 0 || ::fsync(file.get()) != 0) {
-      throw Error(describe_errno("cannot cut the partial last line off", path));
-    }
+    LISA_CHECK(::ftruncate(file.get(), static_cast<off_t>(complete)) == 0 && ::fsync(file.get()) == 0,
+               describe_errno("cannot cut the partial last line off", path));
   }
   for (size_t begin = 0; begin < complete;) {
     const size_t end = content.find('\n', begin);
@@ -161,20 +159,19 @@ std::vector<std::string> read_complete_lines(const std::filesystem::path& path) 
 }
 
 void append_line(const std::filesystem::path& path, std::string_view line) {
-  if (line.find('\n') != std::string_view::npos) {
-    throw Error("cannot append to " + path.string() + ": the record contains a line break");
-  }
+  // Records are JSON dumped on one line by the workflows.
+  LISA_INTERNAL_ASSERT(line.find('\n') == std::string_view::npos, "cannot append to ", path.string(),
+                       ": the record contains a line break");
   std::string record(line);
   record.push_back('\n');
   FileDescriptor file(path, O_WRONLY | O_CREAT | O_APPEND, "");
   struct stat before {};
-  if (::fstat(file.get(), &before) != 0) throw Error(describe_errno("cannot stat", path));
+  LISA_CHECK(::fstat(file.get(), &before) == 0, describe_errno("cannot stat", path));
   // A line that is not wholly written, or not known to be on disk, is cut off again.
   if (!write_all(file.get(), record) || ::fsync(file.get()) != 0) {
     const std::string problem = describe_errno("cannot append a line to", path);
-    if (::ftruncate(file.get(), before.st_size) != 0) {
-      throw Error(problem + "; and cannot remove the part of it that was written: " + std::strerror(errno));
-    }
+    LISA_CHECK(::ftruncate(file.get(), before.st_size) == 0, problem,
+               "; and cannot remove the part of it that was written: ", std::strerror(errno));
     throw Error(problem);
   }
 }

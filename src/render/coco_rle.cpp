@@ -35,11 +35,8 @@ void append_number(int64_t value, std::string& out) {
 }
 
 int64_t pixel_count(const CocoRle& rle) {
-  if (rle.height < 0 || rle.width < 0 ||
-      (rle.width != 0 && rle.height > kMaxPixels / rle.width)) {
-    throw Error("COCO RLE: size [" + std::to_string(rle.height) + ", " +
-                std::to_string(rle.width) + "] is negative or exceeds 2^32 - 1 pixels");
-  }
+  LISA_CHECK(!(rle.height < 0 || rle.width < 0 || (rle.width != 0 && rle.height > kMaxPixels / rle.width)),
+             "COCO RLE: size [", rle.height, ", ", rle.width, "] is negative or exceeds 2^32 - 1 pixels");
   return rle.height * rle.width;
 }
 
@@ -55,18 +52,11 @@ std::vector<uint32_t> parse_counts(const CocoRle& rle) {
     int group_index = 0;
     bool more = true;
     while (more) {
-      if (pos >= s.size()) {
-        throw Error("COCO RLE: counts string ends inside a number (at character " +
-                    std::to_string(pos) + ")");
-      }
+      LISA_CHECK(pos < s.size(), "COCO RLE: counts string ends inside a number (at character ", pos, ")");
       const char ch = s[pos];
-      if (ch < kFirstChar || ch > kLastChar) {
-        throw Error("COCO RLE: invalid character '" + std::string(1, ch) + "' at position " +
-                    std::to_string(pos) + " of the counts string");
-      }
-      if (group_index == kMaxGroups) {
-        throw Error("COCO RLE: number too long at position " + std::to_string(pos));
-      }
+      LISA_CHECK(ch >= kFirstChar && ch <= kLastChar, "COCO RLE: invalid character '", ch, "' at position ", pos,
+                 " of the counts string");
+      LISA_CHECK(group_index != kMaxGroups, "COCO RLE: number too long at position ", pos);
       const int group = ch - kFirstChar;
       value |= static_cast<int64_t>(group & 0x1f) << (5 * group_index);
       more = (group & 0x20) != 0;
@@ -77,29 +67,22 @@ std::vector<uint32_t> parse_counts(const CocoRle& rle) {
       }
     }
     if (uses_delta(counts.size())) value += counts[counts.size() - 2];
-    if (value < 0 || value > total - covered) {
-      throw Error("COCO RLE: run " + std::to_string(counts.size()) + " has length " +
-                  std::to_string(value) + ", outside the " + std::to_string(total - covered) +
-                  " pixels left of a " + std::to_string(rle.height) + "x" +
-                  std::to_string(rle.width) + " mask");
-    }
+    LISA_CHECK(value >= 0 && value <= total - covered, "COCO RLE: run ", counts.size(), " has length ", value,
+               ", outside the ", total - covered, " pixels left of a ", rle.height, "x", rle.width, " mask");
     covered += value;
     counts.push_back(static_cast<uint32_t>(value));
   }
-  if (covered != total) {
-    throw Error("COCO RLE: runs cover " + std::to_string(covered) + " pixels, the " +
-                std::to_string(rle.height) + "x" + std::to_string(rle.width) + " mask has " +
-                std::to_string(total));
-  }
+  LISA_CHECK(covered == total, "COCO RLE: runs cover ", covered, " pixels, the ", rle.height, "x", rle.width,
+             " mask has ", total);
   return counts;
 }
 
 }  // namespace
 
 CocoRle encode_rle(const cv::Mat& mask) {
-  if (mask.dims != 2 || mask.type() != CV_8UC1) {
-    throw Error("COCO RLE: the mask must be a 2-D single-channel 8-bit image");
-  }
+  // Masks come from mask_image(); user data reaches this file only as RLE text (decode_rle).
+  LISA_INTERNAL_ASSERT(mask.dims == 2 && mask.type() == CV_8UC1,
+                       "COCO RLE: the mask must be a 2-D single-channel 8-bit image");
   CocoRle rle{mask.rows, mask.cols, {}};
   pixel_count(rle);
   // Runs alternate 0, 1, 0, ... over the column-major (Fortran) pixel order, starting with 0s;
@@ -191,10 +174,8 @@ CocoRle rle_from_json(const nlohmann::json& value) {
                            value.contains("counts") && value["size"].is_array() &&
                            value["size"].size() == 2 && value["size"][0].is_number_integer() &&
                            value["size"][1].is_number_integer() && value["counts"].is_string();
-  if (!well_formed) {
-    throw Error("COCO RLE: expected {\"size\": [H, W], \"counts\": \"...\"}, got " +
-                value.dump().substr(0, 200));
-  }
+  LISA_CHECK(well_formed, "COCO RLE: expected {\"size\": [H, W], \"counts\": \"...\"}, got ",
+             value.dump().substr(0, 200));
   const auto& size = value["size"];
   return {size[0].get<int64_t>(), size[1].get<int64_t>(), value["counts"].get<std::string>()};
 }

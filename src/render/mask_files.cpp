@@ -11,10 +11,9 @@
 namespace lisa::render {
 namespace {
 
+// Masks come from mask_image(), at the size of the picture they were predicted for.
 void check_mask(const cv::Mat& mask) {
-  if (mask.dims != 2 || mask.type() != CV_8UC1) {
-    throw Error("mask image: expected a 2-D single-channel 8-bit mask");
-  }
+  LISA_INTERNAL_ASSERT(mask.dims == 2 && mask.type() == CV_8UC1, "mask image: expected a 2-D single-channel 8-bit mask");
 }
 
 // 0 / 1 copy of a mask whose nonzero pixels are foreground.
@@ -27,10 +26,8 @@ cv::Mat zero_one(const cv::Mat& mask) {
 
 std::string encode(const std::string& extension, const cv::Mat& image) {
   std::vector<uint8_t> bytes;
-  if (!cv::imencode(extension, image, bytes)) {
-    throw Error("cannot encode a " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
-                " image as " + extension);
-  }
+  LISA_CHECK(cv::imencode(extension, image, bytes), "cannot encode a ", image.cols, "x", image.rows, " image as ",
+             extension);
   return {bytes.begin(), bytes.end()};
 }
 
@@ -49,10 +46,8 @@ std::string chat_output_stem(const std::string& image_path) {
 
 cv::Mat red_overlay(const cv::Mat& image_rgb, const cv::Mat& mask) {
   check_mask(mask);
-  if (image_rgb.type() != CV_8UC3 || image_rgb.size() != mask.size()) {
-    throw Error("overlay: expected an 8-bit RGB image of the mask's size " +
-                std::to_string(mask.cols) + "x" + std::to_string(mask.rows));
-  }
+  LISA_INTERNAL_ASSERT(image_rgb.type() == CV_8UC3 && image_rgb.size() == mask.size(),
+                       "overlay: expected an 8-bit RGB image of the mask's size ", mask.cols, "x", mask.rows);
   cv::Mat out = image_rgb.clone();
   for (int y = 0; y < out.rows; ++y) {
     const uint8_t* inside = mask.ptr<uint8_t>(y);

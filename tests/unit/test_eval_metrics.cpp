@@ -38,7 +38,7 @@ TEST(Overlap, CountsTargetPixelsAndSkipsIgnoredOnes) {
   EXPECT_EQ(o.union_area, 5 + 5 - 3);
   cv::Mat prediction = mask_of(prediction_rows, 3) * 255;  // any nonzero value predicts
   EXPECT_EQ(overlap(prediction, mask_of(truth_rows, 3)).union_area, 7);
-  EXPECT_THROW(overlap(prediction, cv::Mat::zeros(3, 5, CV_8UC1)), Error);
+  EXPECT_THROW(overlap(prediction, cv::Mat::zeros(3, 5, CV_8UC1)), InternalError);
 }
 
 TEST(ImageIou, AddsTheEpsilonAndScoresEmptyUnionsAsOne) {

@@ -18,8 +18,8 @@ TEST(Image, HoldsInterleavedRgbRows) {
 }
 
 TEST(Image, RejectsEmptySizesAndWrongByteCounts) {
-  EXPECT_THROW(Image(ImageSize{0, 3}), Error);
-  EXPECT_THROW(Image(ImageSize{2, 2}, std::vector<uint8_t>(11)), Error);
+  EXPECT_THROW(Image(ImageSize{0, 3}), InternalError);
+  EXPECT_THROW(Image(ImageSize{2, 2}, std::vector<uint8_t>(11)), InternalError);
   EXPECT_TRUE(Image().empty());
 }
 

@@ -63,10 +63,10 @@ TEST(PilResize, SameSizeIsACopy) {
 
 TEST(PilResize, RejectsEmptyTargetsAndWindowsOutside) {
   const Image input(ImageSize{4, 4});
-  EXPECT_THROW(pil_resize(input, ImageSize{0, 3}, ResampleFilter::Bilinear), Error);
+  EXPECT_THROW(pil_resize(input, ImageSize{0, 3}, ResampleFilter::Bilinear), InternalError);
   EXPECT_THROW(pil_resize_window(input, ImageSize{8, 8}, Window{5, 0, ImageSize{4, 4}}, ResampleFilter::Bilinear),
-               Error);
-  EXPECT_THROW(pil_resize(Image(), ImageSize{3, 3}, ResampleFilter::Bilinear), Error);
+               InternalError);
+  EXPECT_THROW(pil_resize(Image(), ImageSize{3, 3}, ResampleFilter::Bilinear), InternalError);
 }
 
 TEST(PilResize, FilterFromPilCode) {

@@ -141,7 +141,7 @@ TEST(LineLog, ReadsCompleteLinesAndCutsAPartialTail) {
 
 TEST(LineLog, RejectsLineBreaksInARecord) {
   ScratchDir dir;
-  EXPECT_THROW(append_line(dir / "r.jsonl", "a\nb"), Error);
+  EXPECT_THROW(append_line(dir / "r.jsonl", "a\nb"), InternalError);
   EXPECT_THROW(append_line(dir / "missing" / "r.jsonl", "a"), Error);
 }
 

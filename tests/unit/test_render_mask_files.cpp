@@ -98,10 +98,10 @@ TEST(MaskPng, IsLosslessZeroOr255) {
 TEST(MaskFiles, RejectMismatchedInputs) {
   ScratchDir dir;
   const cv::Mat image(4, 4, CV_8UC3, cv::Scalar(1, 2, 3));
-  EXPECT_THROW(red_overlay(image, cv::Mat::zeros(4, 5, CV_8UC1)), Error);
-  EXPECT_THROW(red_overlay(cv::Mat::zeros(4, 4, CV_8UC1), cv::Mat::zeros(4, 4, CV_8UC1)), Error);
-  EXPECT_THROW(binary_mask_png(cv::Mat::zeros(4, 4, CV_32FC1)), Error);
-  EXPECT_THROW(write_chat_mask_files(dir.path(), "x", 0, image, cv::Mat::zeros(3, 3, CV_8UC1)), Error);
+  EXPECT_THROW(red_overlay(image, cv::Mat::zeros(4, 5, CV_8UC1)), InternalError);
+  EXPECT_THROW(red_overlay(cv::Mat::zeros(4, 4, CV_8UC1), cv::Mat::zeros(4, 4, CV_8UC1)), InternalError);
+  EXPECT_THROW(binary_mask_png(cv::Mat::zeros(4, 4, CV_32FC1)), InternalError);
+  EXPECT_THROW(write_chat_mask_files(dir.path(), "x", 0, image, cv::Mat::zeros(3, 3, CV_8UC1)), InternalError);
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
 }
 
@@ -114,8 +114,8 @@ TEST(MaskImage, ConvertsBoolAndByteTensors) {
   for (int i = 0; i < 6; ++i) EXPECT_EQ(from_bool.at<uint8_t>(i / 3, i % 3), expected[i]) << i;
   const cv::Mat from_byte = mask_image((logits > 0).to(at::kByte).mul(255));
   EXPECT_TRUE(same_image(from_byte, from_bool));
-  EXPECT_THROW(mask_image(logits), Error);
-  EXPECT_THROW(mask_image(logits.gt(0).reshape({6})), Error);
+  EXPECT_THROW(mask_image(logits), InternalError);
+  EXPECT_THROW(mask_image(logits.gt(0).reshape({6})), InternalError);
 }
 
 }  // namespace
