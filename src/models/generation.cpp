@@ -23,14 +23,11 @@ at::Tensor seg_rows(const at::Tensor& hidden, const MultimodalSequence& sequence
 }
 
 void check_generation_room(const KvCache& cache, const MultimodalSequence& prompt, int64_t max_new_tokens) {
-  if (max_new_tokens < 1)
-    throw Error("generation: max_new_tokens must be at least 1, got " + std::to_string(max_new_tokens));
+  LISA_CHECK(max_new_tokens >= 1, "generation: max_new_tokens must be at least 1, got ", max_new_tokens);
   const int64_t needed = cache.length() + prompt.embeds.size(1) + max_new_tokens - 1;
-  if (needed > cache.capacity())
-    throw Error("generation: prompt of " + std::to_string(prompt.embeds.size(1)) + " positions after " +
-                std::to_string(cache.length()) + " cached ones plus " + std::to_string(max_new_tokens) +
-                " new tokens need a context of " + std::to_string(needed) + ", the KV cache holds " +
-                std::to_string(cache.capacity()));
+  LISA_CHECK(needed <= cache.capacity(), "generation: prompt of ", prompt.embeds.size(1), " positions after ",
+             cache.length(), " cached ones plus ", max_new_tokens, " new tokens need a context of ", needed,
+             ", the KV cache holds ", cache.capacity());
 }
 
 bool is_eos(const std::vector<int64_t>& eos_token_ids, int64_t token) {
@@ -87,10 +84,10 @@ GreedyResult generate_greedy(const LlamaModel& model, KvCache& cache, const Mult
 at::Tensor teacher_forced_seg_hidden_reusing(const LlamaModel& model, KvCache& cache,
                                              const MultimodalSequence& sequence, int64_t seg_token_id,
                                              int64_t reused_rows) {
-  if (reused_rows < 0 || reused_rows >= sequence.embeds.size(1) || reused_rows > cache.length())
-    throw Error("teacher-forced pass: cannot reuse " + std::to_string(reused_rows) + " cached rows of a " +
-                std::to_string(sequence.embeds.size(1)) + "-row sequence with " + std::to_string(cache.length()) +
-                " cached");
+  // The session reuses the rows its question shares with the forced prompt (shared_prefix_rows).
+  LISA_INTERNAL_ASSERT(reused_rows >= 0 && reused_rows < sequence.embeds.size(1) && reused_rows <= cache.length(),
+                       "teacher-forced pass: cannot reuse ", reused_rows, " cached rows of a ",
+                       sequence.embeds.size(1), "-row sequence with ", cache.length(), " cached");
   // A [SEG] predicted from a reused row needs that row's hidden state: recompute from there.
   for (size_t k = 1; k < sequence.ids.size(); ++k)
     if (sequence.ids[k] == seg_token_id) reused_rows = std::min(reused_rows, sequence.predicting_row(k));

@@ -19,16 +19,17 @@ int64_t MultimodalSequence::predicting_row(size_t k) const {
 
 MultimodalSequence splice_image(const LlamaModel& model, std::vector<int64_t> ids, const at::Tensor& image_rows) {
   const int64_t vocab = model.options().vocab_size, hidden = model.options().hidden_size;
-  if (ids.empty()) throw Error("prompt: no token ids");
+  // User errors: the ids come from the user's prompt (which may spell "<image>" twice) through a
+  // tokenizer whose added tokens may reach past the checkpoint's vocab_size.
+  LISA_CHECK(!ids.empty(), "prompt: no token ids");
   for (const int64_t id : ids)
-    if (id != kImagePlaceholderId && (id < 0 || id >= vocab))
-      throw Error("prompt: token id " + std::to_string(id) + " is outside the vocabulary [0, " +
-                  std::to_string(vocab) + ")");
+    LISA_CHECK(id == kImagePlaceholderId || (id >= 0 && id < vocab), "prompt: token id ", id,
+               " is outside the vocabulary [0, ", vocab, ")");
   const auto placeholders = std::count(ids.begin(), ids.end(), kImagePlaceholderId);
-  if (placeholders > 1) throw Error("prompt: " + std::to_string(placeholders) + " image placeholders, expected one");
-  if ((placeholders == 1) != image_rows.defined())
-    throw Error(placeholders == 1 ? "prompt: has an image placeholder but no image features were given"
-                                  : "prompt: image features were given but the ids have no image placeholder");
+  LISA_CHECK(placeholders <= 1, "prompt: ", placeholders, " image placeholders, expected one");
+  LISA_CHECK((placeholders == 1) == image_rows.defined(),
+             placeholders == 1 ? "prompt: has an image placeholder but no image features were given"
+                               : "prompt: image features were given but the ids have no image placeholder");
 
   MultimodalSequence sequence;
   auto embed = [&](std::vector<int64_t>::const_iterator first, std::vector<int64_t>::const_iterator last) {
@@ -38,9 +39,8 @@ MultimodalSequence splice_image(const LlamaModel& model, std::vector<int64_t> id
   if (placeholders == 0) {
     sequence.embeds = embed(ids.begin(), ids.end()).unsqueeze(0);
   } else {
-    if (image_rows.dim() != 2 || image_rows.size(1) != hidden)
-      throw Error("prompt: image features have shape " + std::string(c10::str(image_rows.sizes())) + ", expected [N, " +
-                  std::to_string(hidden) + "]");
+    LISA_CHECK(image_rows.dim() == 2 && image_rows.size(1) == hidden, "prompt: image features have shape ",
+               image_rows.sizes(), ", expected [N, ", hidden, "]");
     const auto slot = std::find(ids.begin(), ids.end(), kImagePlaceholderId);
     sequence.image_rows = image_rows.size(0);
     sequence.embeds = at::cat({embed(ids.begin(), slot), image_rows.to(model.device(), model.dtype()),

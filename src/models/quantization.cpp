@@ -49,7 +49,7 @@ QuantMode parse_quant_mode(const std::string& text) {
   if (text == "none") return QuantMode::kNone;
   if (text == "int8") return QuantMode::kInt8;
   if (text == "int4") return QuantMode::kInt4;
-  throw Error("unknown quantization mode '" + text + "' (expected none, int8 or int4)");
+  throw Error(detail::concat("unknown quantization mode '", text, "' (expected none, int8 or int4)"));
 }
 
 std::string to_string(QuantMode mode) {

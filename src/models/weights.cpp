@@ -26,17 +26,15 @@ WeightBinder::WeightBinder(const io::Checkpoint& checkpoint, at::Device device, 
 bool WeightBinder::contains(const std::string& name) const { return checkpoint_.contains(name); }
 
 std::vector<int64_t> WeightBinder::shape_of(const std::string& name) const {
-  if (!checkpoint_.contains(name))
-    throw Error(checkpoint_.path().string() + ": missing weight '" + name + "'");
+  LISA_CHECK(checkpoint_.contains(name), checkpoint_.path().string(), ": missing weight '", name, "'");
   return checkpoint_.info(name).shape;
 }
 
 at::Tensor WeightBinder::bind(const std::string& name, at::IntArrayRef expected_shape,
                               std::optional<at::ScalarType> dtype) {
   const auto actual = shape_of(name);
-  if (at::IntArrayRef(actual) != expected_shape)
-    throw Error(checkpoint_.path().string() + ": weight '" + name + "' has shape " + shape_string(actual) +
-                ", expected " + shape_string(expected_shape));
+  LISA_CHECK(at::IntArrayRef(actual) == expected_shape, checkpoint_.path().string(), ": weight '", name,
+             "' has shape ", shape_string(actual), ", expected ", shape_string(expected_shape));
   bound_.insert(name);
   return checkpoint_.load(name, device_, dtype.value_or(dtype_));
 }

@@ -26,8 +26,8 @@ std::vector<int64_t> eos_ids(const std::filesystem::path& model_dir, const token
     if (json.contains("eos_token_id")) {
       const auto& eos = json.at("eos_token_id");
       if (eos.is_number_integer()) return {eos.get<int64_t>()};
-      if (eos.is_array()) return eos.get<std::vector<int64_t>>();
-      throw Error(path.string() + ": eos_token_id must be an integer or a list of integers");
+      if (eos.is_array()) return eos.get<std::vector<int64_t>>();  // LisaConfig::load checked each id
+      throw Error(detail::concat(path.string(), ": eos_token_id must be an integer or a list of integers"));
     }
   }
   return {tok.eos_id()};
@@ -54,9 +54,8 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
   // The vision tower is not part of a merged LISA checkpoint: like the reference, load it from the
   // directory (or hub cache entry) that the config names, unless the user gives one.
   const std::string tower = options.vision_tower.empty() ? config.vision_tower : options.vision_tower;
-  if (tower.empty())
-    throw Error((engine->model_dir_ / "config.json").string() +
-                ": no vision_tower / mm_vision_tower given; pass --vision-tower DIR|REPO_ID");
+  LISA_CHECK(!tower.empty(), (engine->model_dir_ / "config.json").string(),
+             ": no vision_tower / mm_vision_tower given; pass --vision-tower DIR|REPO_ID");
   const auto clip_dir = io::resolve_model_dir(tower);
   const auto clip_config = ClipVisionConfig::load(clip_dir);
   engine->clip_preprocess_ = load_clip_preprocess_config(clip_dir / "preprocessor_config.json");

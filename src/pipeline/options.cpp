@@ -10,7 +10,7 @@ Precision parse_precision(const std::string& text) {
   if (text == "fp32") return Precision::kFp32;
   if (text == "bf16") return Precision::kBf16;
   if (text == "fp16") return Precision::kFp16;
-  throw Error("unknown precision '" + text + "' (expected fp32, bf16 or fp16)");
+  throw Error(detail::concat("unknown precision '", text, "' (expected fp32, bf16 or fp16)"));
 }
 
 std::string to_string(Precision precision) {
@@ -36,15 +36,14 @@ at::Device resolve_device(const std::string& text) {
   if (text == "auto") return cuda_available ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
   if (text == "cpu") return at::kCPU;
   if (text.rfind("cuda", 0) == 0) {
-    if (!cuda_available)
-      throw Error("device '" + text + "' asked for, but no CUDA device is available to this build of lisa");
+    LISA_CHECK(cuda_available, "device '", text, "' asked for, but no CUDA device is available to this build of lisa");
     try {
       return at::Device(text);
     } catch (const std::exception&) {
-      throw Error("invalid device '" + text + "' (expected auto, cpu, cuda or cuda:N)");
+      // at::Device's own message carries a backtrace; the user gets the choices instead.
     }
   }
-  throw Error("invalid device '" + text + "' (expected auto, cpu, cuda or cuda:N)");
+  throw Error(detail::concat("invalid device '", text, "' (expected auto, cpu, cuda or cuda:N)"));
 }
 
 }  // namespace lisa::pipeline

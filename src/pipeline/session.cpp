@@ -142,11 +142,9 @@ std::unique_ptr<Session::Turn> Session::begin_turn(const std::string& user_text,
   const auto& llama = engine.models().llama;
   turn->sequence = models::splice_image(llama, turn->ids, has_image_placeholder(turn->ids) ? clip_rows_ : at::Tensor());
   turn->positions = turn->sequence.embeds.size(1) + options.max_new_tokens;
-  if (turn->positions > engine.max_positions())
-    throw Error("the conversation needs " + std::to_string(turn->positions) + " positions (prompt " +
-                std::to_string(turn->sequence.embeds.size(1)) + " + max_new_tokens " +
-                std::to_string(options.max_new_tokens) + "), the model allows " +
-                std::to_string(engine.max_positions()) + ": start a new conversation or lower --max-new-tokens");
+  LISA_CHECK(turn->positions <= engine.max_positions(), "the conversation needs ", turn->positions, " positions (prompt ",
+             turn->sequence.embeds.size(1), " + max_new_tokens ", options.max_new_tokens, "), the model allows ",
+             engine.max_positions(), ": start a new conversation or lower --max-new-tokens");
   return turn;
 }
 
@@ -221,9 +219,8 @@ Answer Session::teacher_forced(const std::string& prompt, const MaskOptions& mas
   const std::vector<int64_t> ids = engine.tokenizer().tokenize_with_image(prompt);
   const auto& llama = engine.models().llama;
   const auto sequence = models::splice_image(llama, ids, has_image_placeholder(ids) ? clip_rows_ : at::Tensor());
-  if (sequence.embeds.size(1) > engine.max_positions())
-    throw Error("the prompt needs " + std::to_string(sequence.embeds.size(1)) + " positions, the model allows " +
-                std::to_string(engine.max_positions()));
+  LISA_CHECK(sequence.embeds.size(1) <= engine.max_positions(), "the prompt needs ", sequence.embeds.size(1),
+             " positions, the model allows ", engine.max_positions());
   auto cache = llama.make_cache(sequence.embeds.size(1));
   answer.timings.preprocess_ms += watch.lap();
   const at::Tensor seg_hidden =

@@ -102,7 +102,7 @@ void measure_peak_memory(const at::Device& device, BenchReport& report) {
 }  // namespace
 
 BenchReport run_bench(const pipeline::Engine& engine, const image::Image& picture, const BenchOptions& options) {
-  if (options.repetitions < 1) throw Error("bench: the number of repetitions must be at least 1");
+  LISA_CHECK(options.repetitions >= 1, "bench: the number of repetitions must be at least 1");
   BenchReport report;
   pipeline::Context context(engine);  // one for every query, as a long-running worker keeps its cache
   double wall_ms = 0;

@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 EvalMode parse_eval_mode(const std::string& text) {
   if (text == "teacher-forced") return EvalMode::kTeacherForced;
   if (text == "generate") return EvalMode::kGenerate;
-  throw Error("unknown eval mode '" + text + "' (expected teacher-forced or generate)");
+  throw Error(detail::concat("unknown eval mode '", text, "' (expected teacher-forced or generate)"));
 }
 
 std::string to_string(EvalMode mode) { return mode == EvalMode::kTeacherForced ? "teacher-forced" : "generate"; }
@@ -51,7 +51,7 @@ PreparedSample prepare_sample(pipeline::Context& context, const eval::ReasonSegS
   try {
     prepared.ground_truth = eval::rasterise_ground_truth(annotation, picture.height(), picture.width());
   } catch (const Error& e) {
-    throw Error(sample.json.string() + ": " + e.what());  // a bad polygon: name the file it is in
+    throw Error(detail::concat(sample.json.string(), ": ", e.what()));  // a bad polygon: name the file it is in
   }
   prepared.session.emplace(context.open(std::move(picture)));
   return prepared;

@@ -226,7 +226,7 @@ QuantizeReport quantize_checkpoint(const QuantizeOptions& options, const Quantiz
     return write_quantized(options, progress);
   } catch (const fs::filesystem_error& e) {
     // A full disk or a folder without write permission: the user's to fix, named by the message.
-    throw Error(std::string("lisa quantize: ") + e.what());
+    throw Error(detail::concat("lisa quantize: ", e.what()));
   }
 }
 

@@ -37,8 +37,8 @@ std::string json_line(const nlohmann::ordered_json& record) {
 image::Image read_picture(const fs::path& path, const image::ReadImageOptions& options) {
   std::error_code error;
   const fs::file_status status = fs::status(path, error);
-  if (fs::is_symlink(fs::symlink_status(path, error)) && !fs::exists(status))
-    throw Error(path.string() + ": a symbolic link to a file that does not exist");
+  LISA_CHECK(!(fs::is_symlink(fs::symlink_status(path, error)) && !fs::exists(status)), path.string(),
+             ": a symbolic link to a file that does not exist");
   LISA_CHECK(!fs::exists(status) || fs::is_regular_file(status), path.string(),
              fs::is_directory(status) ? ": a folder, not an image file" : ": not a regular file");
   return image::read_image(path, options);

@@ -75,21 +75,21 @@ std::vector<SegmentItem> collect_images(const std::vector<std::string>& inputs, 
 
 std::vector<SegmentItem> read_prompt_file(const fs::path& path) {
   std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": cannot open the prompt file");
+  LISA_CHECK(in, path.string(), ": cannot open the prompt file");
   std::vector<SegmentItem> items;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path.string() + ":" + std::to_string(number);
+    const std::string where = detail::concat(path.string(), ":", number);
     nlohmann::json record;
     try {
       record = nlohmann::json::parse(line);
     } catch (const nlohmann::json::exception& e) {
-      throw Error(where + ": not valid JSON (" + e.what() + ")");
+      throw Error(detail::concat(where, ": not valid JSON (", e.what(), ")"));
     }
-    if (!record.is_object() || !record.contains("image") || !record["image"].is_string() ||
-        !record.contains("prompt") || !record["prompt"].is_string())
-      throw Error(where + ": expected {\"image\": \"...\", \"prompt\": \"...\"}");
+    LISA_CHECK(record.is_object() && record.contains("image") && record["image"].is_string() &&
+                   record.contains("prompt") && record["prompt"].is_string(),
+               where, ": expected {\"image\": \"...\", \"prompt\": \"...\"}");
     fs::path image = record["image"].get<std::string>();
     if (image.is_relative()) image = path.parent_path() / image;
     items.push_back({image, record["prompt"].get<std::string>(), stem_below(image.parent_path(), image)});

@@ -66,9 +66,8 @@ std::optional<Shard> from_slurm_array(const Environment& environment) {
   const int64_t min = number_in(environment, "SLURM_ARRAY_TASK_MIN");
   const int64_t step = environment("SLURM_ARRAY_TASK_STEP") ? number_in(environment, "SLURM_ARRAY_TASK_STEP") : 1;
   LISA_CHECK(step >= 1, "SLURM_ARRAY_TASK_STEP=", step, ": must be at least 1");
-  const std::string source = with_value(environment, "SLURM_ARRAY_TASK_ID") + " (array of " +
-                             std::to_string(count) + " from " + std::to_string(min) + " step " +
-                             std::to_string(step) + ")";
+  const std::string source = detail::concat(with_value(environment, "SLURM_ARRAY_TASK_ID"), " (array of ", count,
+                                            " from ", min, " step ", step, ")");
   LISA_CHECK(id >= min && (id - min) % step == 0, source,
              ": the task id is not MIN + k * STEP; give the array as a range such as --array=0-9 or 0-18:2");
   return checked((id - min) / step, count, source);
@@ -88,8 +87,8 @@ std::optional<Shard> from_indexed_job(const Environment& environment, int64_t nu
   const std::string source = with_value(environment, "JOB_COMPLETION_INDEX");
   LISA_CHECK(num_shards > 0, source, " is set (a Kubernetes Indexed Job) but --num-shards is not: give it the "
              "Job's .spec.completions");
-  return checked(number_in(environment, "JOB_COMPLETION_INDEX"), num_shards, source + " --num-shards " +
-                 std::to_string(num_shards));
+  return checked(number_in(environment, "JOB_COMPLETION_INDEX"), num_shards,
+                 detail::concat(source, " --num-shards ", num_shards));
 }
 
 bool same(const Shard& a, const Shard& b) { return a.index == b.index && a.count == b.count; }

@@ -68,7 +68,7 @@ T field(const nlohmann::ordered_json& json, const char* key, const fs::path& fil
   try {
     return json.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {
-    throw Error(file.string() + ": no valid \"" + key + "\" (not a shard manifest of this version of lisa?)");
+    throw Error(detail::concat(file.string(), ": no valid \"", key, "\" (not a shard manifest of this version of lisa?)"));
   }
 }
 }  // namespace
@@ -97,7 +97,7 @@ ShardManifest read_manifest(const fs::path& file) {
   try {
     json = nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw Error(file.string() + ": not valid JSON (" + e.what() + ")");
+    throw Error(detail::concat(file.string(), ": not valid JSON (", e.what(), ")"));
   }
   return manifest_from_json(json, file);
 }

@@ -14,7 +14,7 @@ namespace {
 TEST(DecodeGraph, RefusesAModelOnTheCpu) {
   const LlamaOptions options = testing::random_llama_options();
   const LlamaModel model(options, testing::random_llama_weights(options, 3));
-  EXPECT_THROW(DecodeGraph graph(model), Error);
+  EXPECT_THROW(DecodeGraph graph(model), InternalError);
 }
 
 TEST(DecodeGraph, ReplaysTheStaticStepOncePerCache) {

@@ -212,7 +212,7 @@ TEST_F(LlamaGeneration, StaticStepsDecodeLikeDynamicOnes) {
 
 TEST_F(LlamaGeneration, StaticStepNeedsAZeroFilledCache) {
   KvCache cache = model.make_cache(8);
-  EXPECT_THROW(model.step_at(at::tensor({1}, at::kLong), at::tensor({0}, at::kLong), cache), Error);
+  EXPECT_THROW(model.step_at(at::tensor({1}, at::kLong), at::tensor({0}, at::kLong), cache), InternalError);
 }
 
 TEST_F(LlamaGeneration, TooSmallCacheIsAnErrorBeforeAnyWork) {
@@ -267,7 +267,7 @@ TEST_F(LlamaGeneration, TeacherForcedReusingACachedPrefixEqualsTheFullPass) {
   KvCache more = model.make_cache(32);
   model.forward(s.embeds.slice(1, 0, 7), more);
   expect_close(teacher_forced_seg_hidden_reusing(model, more, s, 9, 7), full);
-  EXPECT_THROW(teacher_forced_seg_hidden_reusing(model, more, s, 9, 40), Error);
+  EXPECT_THROW(teacher_forced_seg_hidden_reusing(model, more, s, 9, 40), InternalError);
 }
 
 // A second turn reuses the cached first turn: same answer as running both turns from scratch.

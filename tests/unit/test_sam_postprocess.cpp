@@ -26,8 +26,8 @@ TEST(SamPostprocess, DropsThePaddedRegion) {
 
 TEST(SamPostprocess, RejectsAResizedSizeOutsideTheInput) {
   const auto low_res = at::zeros({1, 1, 16, 16});
-  EXPECT_THROW(postprocess_masks(low_res, {64, 64}, {65, 64}, {10, 10}), lisa::Error);
-  EXPECT_THROW(postprocess_masks(low_res, {64, 64}, {64, 64}, {0, 10}), lisa::Error);
+  EXPECT_THROW(postprocess_masks(low_res, {64, 64}, {65, 64}, {10, 10}), lisa::InternalError);
+  EXPECT_THROW(postprocess_masks(low_res, {64, 64}, {64, 64}, {0, 10}), lisa::InternalError);
 }
 
 }  // namespace

@@ -27,19 +27,18 @@ ClipVisionTower ClipVisionTower::bind(WeightBinder& binder, const ClipVisionOpti
   WeightScope embeddings = root.sub("embeddings");
 
   const auto patch_shape = embeddings.shape_of("patch_embedding.weight");  // [C, 3, P, P]
-  if (patch_shape.size() != 4 || patch_shape[1] != 3 || patch_shape[2] != patch_shape[3])
-    throw Error(file + ": weight '" + kPrefix + "embeddings.patch_embedding.weight' is not a square RGB patch conv");
+  LISA_CHECK(patch_shape.size() == 4 && patch_shape[1] == 3 && patch_shape[2] == patch_shape[3], file, ": weight '",
+             kPrefix, "embeddings.patch_embedding.weight' is not a square RGB patch conv");
   const int64_t width = patch_shape[0];
   tower.patch_size_ = patch_shape[2];
-  if (options.num_heads <= 0 || width % options.num_heads != 0)
-    throw Error(file + ": CLIP width " + std::to_string(width) + " is not divisible by num_heads " +
-                std::to_string(options.num_heads));
+  LISA_CHECK(options.num_heads > 0 && width % options.num_heads == 0, file, ": CLIP width ", width,
+             " is not divisible by num_heads ", options.num_heads);
 
   const auto positions_shape = embeddings.shape_of("position_embedding.weight");  // [N + 1, C]
   const auto grid = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(positions_shape.at(0) - 1))));
-  if (grid * grid + 1 != positions_shape.at(0))
-    throw Error(file + ": weight '" + kPrefix + "embeddings.position_embedding.weight' has " +
-                std::to_string(positions_shape.at(0)) + " rows, not a square patch grid plus CLS");
+  LISA_CHECK(grid * grid + 1 == positions_shape.at(0), file, ": weight '", kPrefix,
+             "embeddings.position_embedding.weight' has ", positions_shape.at(0),
+             " rows, not a square patch grid plus CLS");
   tower.grid_size_ = grid;
 
   tower.patch_embedding_ = embeddings.bind("patch_embedding.weight", patch_shape);
@@ -49,9 +48,8 @@ ClipVisionTower ClipVisionTower::bind(WeightBinder& binder, const ClipVisionOpti
 
   const int64_t depth = count_encoder_layers(binder);
   const int64_t selected = options.select_layer < 0 ? depth + 1 + options.select_layer : options.select_layer;
-  if (selected < 0 || selected > depth)
-    throw Error(file + ": select_layer " + std::to_string(options.select_layer) + " is outside the " +
-                std::to_string(depth + 1) + " hidden states of this " + std::to_string(depth) + "-layer CLIP tower");
+  LISA_CHECK(selected >= 0 && selected <= depth, file, ": select_layer ", options.select_layer, " is outside the ",
+             depth + 1, " hidden states of this ", depth, "-layer CLIP tower");
 
   for (int64_t i = 0; i < selected; ++i) {
     const WeightScope scope = root.sub("encoder.layers." + std::to_string(i));
@@ -94,9 +92,10 @@ at::Tensor ClipVisionTower::attention(const EncoderLayer& layer, const at::Tenso
 
 at::Tensor ClipVisionTower::forward(const at::Tensor& pixels) const {
   const int64_t size = image_size();
-  if (pixels.dim() != 4 || pixels.size(1) != 3 || pixels.size(2) != size || pixels.size(3) != size)
-    throw Error("CLIP vision tower: pixels have shape " + std::string(c10::str(pixels.sizes())) + ", expected [B, 3, " +
-                std::to_string(size) + ", " + std::to_string(size) + "]");
+  // Engine::load checks the preprocessor's crop size against the tower's image_size.
+  LISA_INTERNAL_ASSERT(pixels.dim() == 4 && pixels.size(1) == 3 && pixels.size(2) == size && pixels.size(3) == size,
+                       "CLIP vision tower: pixels have shape ", pixels.sizes(), ", expected [B, 3, ", size, ", ", size,
+                       "]");
   const int64_t batch = pixels.size(0), width = hidden_size();
   const at::Tensor input = pixels.to(patch_embedding_.device(), patch_embedding_.scalar_type());
 

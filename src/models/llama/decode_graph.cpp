@@ -33,7 +33,8 @@ bool DecodeGraph::supported() {
 }
 
 DecodeGraph::DecodeGraph(const LlamaModel& model) : model_(&model) {
-  if (!model.device().is_cuda()) throw Error("decode graph: the model is on " + model.device().str() + ", not CUDA");
+  // Made only where supported() and the engine runs on CUDA.
+  LISA_INTERNAL_ASSERT(model.device().is_cuda(), "decode graph: the model is on ", model.device().str(), ", not CUDA");
   const auto on_device = at::TensorOptions(model.device()).dtype(at::kLong);
   token_ = at::zeros({1}, on_device);
   position_ = at::zeros({1}, on_device);
@@ -45,8 +46,8 @@ int64_t DecodeGraph::recordings() const { return recordings_; }
 
 at::Tensor DecodeGraph::step(const at::Tensor& token, KvCache& cache) {
 #ifdef LISA_WITH_CUDA
-  if (cache.length() >= cache.capacity())
-    throw Error("decode graph: the KV cache is full (" + std::to_string(cache.capacity()) + " positions)");
+  LISA_INTERNAL_ASSERT(cache.length() < cache.capacity(), "decode graph: the KV cache is full (", cache.capacity(),
+                       " positions)");
   token_.copy_(token.view({1}), /*non_blocking=*/true);
   position_.fill_(cache.length());
   if (!recording_ || recording_->cache_storage != cache.storage_address() ||
@@ -58,13 +59,14 @@ at::Tensor DecodeGraph::step(const at::Tensor& token, KvCache& cache) {
 #else
   (void)token;
   (void)cache;
-  throw Error("decode graph: this build of lisa has no CUDA support");
+  LISA_INTERNAL_ASSERT(false, "decode graph: this build of lisa has no CUDA support");
+  return {};
 #endif
 }
 
 void DecodeGraph::record(KvCache& cache) {
 #ifdef LISA_WITH_CUDA
-  if (!cache.zero_filled()) throw Error("decode graph: the KV cache must be zero-filled (KvCache::Fill::kZeros)");
+  LISA_INTERNAL_ASSERT(cache.zero_filled(), "decode graph: the KV cache must be zero-filled (KvCache::Fill::kZeros)");
   recording_.reset();
   auto recording = std::make_unique<Recording>();
   const c10::DeviceIndex index = model_->device().index();

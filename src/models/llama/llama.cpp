@@ -10,18 +10,16 @@
 namespace lisa::models {
 
 void LlamaOptions::validate() const {
-  auto fail = [](const std::string& what) { throw Error("LLaMA config: " + what); };
+  auto fail = [](const std::string& what) { throw Error(detail::concat("LLaMA config: ", what)); };
   if (vocab_size <= 0 || hidden_size <= 0 || intermediate_size <= 0 || num_layers <= 0 || num_heads <= 0 ||
       num_kv_heads <= 0 || max_position_embeddings <= 0)
     fail("vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, "
          "num_key_value_heads and max_position_embeddings must all be positive");
   if (hidden_size % num_heads != 0)
-    fail("hidden_size " + std::to_string(hidden_size) + " is not divisible by num_attention_heads " +
-         std::to_string(num_heads));
-  if (head_dim() % 2 != 0) fail("head dimension " + std::to_string(head_dim()) + " is odd; rotary needs pairs");
+    fail(detail::concat("hidden_size ", hidden_size, " is not divisible by num_attention_heads ", num_heads));
+  if (head_dim() % 2 != 0) fail(detail::concat("head dimension ", head_dim(), " is odd; rotary needs pairs"));
   if (num_heads % num_kv_heads != 0)
-    fail("num_attention_heads " + std::to_string(num_heads) + " is not a multiple of num_key_value_heads " +
-         std::to_string(num_kv_heads));
+    fail(detail::concat("num_attention_heads ", num_heads, " is not a multiple of num_key_value_heads ", num_kv_heads));
   if (!(rms_norm_eps > 0.0) || !(rope_theta > 0.0)) fail("rms_norm_eps and rope_theta must be positive");
 }
 
@@ -120,9 +118,8 @@ LlamaModel::LlamaModel(const LlamaOptions& options, LlamaWeights weights, const 
 }
 
 KvCache LlamaModel::make_cache(int64_t capacity, KvCache::Fill fill) const {
-  if (capacity > options_.max_position_embeddings)
-    throw Error("LLaMA: a context of " + std::to_string(capacity) + " positions exceeds max_position_embeddings " +
-                std::to_string(options_.max_position_embeddings));
+  LISA_CHECK(capacity <= options_.max_position_embeddings, "LLaMA: a context of ", capacity,
+             " positions exceeds max_position_embeddings ", options_.max_position_embeddings);
   return KvCache(options_.num_layers, options_.num_kv_heads, capacity, options_.head_dim(), device(), dtype(), fill);
 }
 
@@ -178,9 +175,9 @@ at::Tensor LlamaModel::run_layers(const at::Tensor& embeds, const std::vector<Pa
 
 LlamaModel::Pass LlamaModel::appending_pass(int64_t length, const KvCache& cache) const {
   const int64_t start = cache.length(), end = start + length;
-  if (end > cache.capacity())
-    throw Error("LLaMA: " + std::to_string(start) + " cached + " + std::to_string(length) +
-                " new positions exceed the KV cache capacity of " + std::to_string(cache.capacity()));
+  // Generation checks the room it needs before the first pass (check_generation_room and the batch's).
+  LISA_INTERNAL_ASSERT(end <= cache.capacity(), "LLaMA: ", start, " cached + ", length,
+                       " new positions exceed the KV cache capacity of ", cache.capacity());
   Pass pass;
   pass.rotary = rotary_.rows(start, length);
   pass.span = end;
@@ -196,9 +193,11 @@ LlamaModel::Pass LlamaModel::appending_pass(int64_t length, const KvCache& cache
 }
 
 at::Tensor LlamaModel::forward(const at::Tensor& embeds, KvCache& cache) const {
-  if (embeds.dim() != 3 || embeds.size(0) != 1 || embeds.size(2) != options_.hidden_size || embeds.size(1) == 0)
-    throw Error("LLaMA: input embeddings have shape " + std::string(c10::str(embeds.sizes())) + ", expected [1, T, " +
-                std::to_string(options_.hidden_size) + "] with T > 0");
+  // The embeddings come from splice_image, which checks the prompt and the image rows.
+  LISA_INTERNAL_ASSERT(embeds.dim() == 3 && embeds.size(0) == 1 && embeds.size(2) == options_.hidden_size &&
+                           embeds.size(1) != 0,
+                       "LLaMA: input embeddings have shape ", embeds.sizes(), ", expected [1, T, ",
+                       options_.hidden_size, "] with T > 0");
   const int64_t length = embeds.size(1);
   const at::Tensor hidden = run_layers(embeds, {appending_pass(length, cache)}, {&cache});
   cache.advance(length);
@@ -219,8 +218,8 @@ at::Tensor LlamaModel::step_batch(const at::Tensor& tokens, const std::vector<Kv
 }
 
 at::Tensor LlamaModel::step_at(const at::Tensor& token, const at::Tensor& position, KvCache& cache) const {
-  if (!cache.zero_filled())
-    throw Error("LLaMA: the static decoding step needs a zero-filled KV cache (KvCache::Fill::kZeros)");
+  LISA_INTERNAL_ASSERT(cache.zero_filled(),
+                       "LLaMA: the static decoding step needs a zero-filled KV cache (KvCache::Fill::kZeros)");
   Pass pass;
   pass.rotary = rotary_.rows_at(position);
   pass.positions = position;

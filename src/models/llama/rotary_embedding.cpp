@@ -23,9 +23,9 @@ RotaryEmbedding::RotaryEmbedding(int64_t head_dim, int64_t max_positions, double
 }
 
 RotaryEmbedding::Rows RotaryEmbedding::rows(int64_t start, int64_t length) const {
-  if (start < 0 || length < 0 || start + length > max_positions())
-    throw Error("rotary embedding: positions [" + std::to_string(start) + ", " + std::to_string(start + length) +
-                ") exceed max_position_embeddings " + std::to_string(max_positions()));
+  // Callers keep to max_position_embeddings: the session and make_cache check a prompt's positions.
+  LISA_INTERNAL_ASSERT(start >= 0 && length >= 0 && start + length <= max_positions(), "rotary embedding: positions [",
+                       start, ", ", start + length, ") exceed max_position_embeddings ", max_positions());
   return {cos_.slice(0, start, start + length), signed_sin_.slice(0, start, start + length)};
 }
 

@@ -5,6 +5,7 @@
 
 #include "lisa/models/sam/relative_position.h"
 #include "lisa/models/sam/windows.h"
+#include "lisa/error.h"
 #include "models/sam/weight_shapes.h"
 
 namespace lisa::models::sam {
@@ -22,8 +23,8 @@ int64_t infer_window(const WeightScope& block, int64_t grid_h, int64_t grid_w) {
   if (h_shape[0] == 2 * grid_h - 1 && w_shape[0] == 2 * grid_w - 1) return 0;
   if (h_shape[0] == w_shape[0] && h_shape[0] % 2 == 1) return (h_shape[0] + 1) / 2;
   throw_shape_error(block, "attn.rel_pos_h", h_shape,
-                    "2 * window - 1 rows like rel_pos_w (windowed block) or " + std::to_string(2 * grid_h - 1) +
-                        " rows (global block)");
+                    detail::concat("2 * window - 1 rows like rel_pos_w (windowed block) or ", 2 * grid_h - 1,
+                                   " rows (global block)"));
 }
 }  // namespace
 
@@ -44,7 +45,7 @@ ImageEncoderGeometry ImageEncoderGeometry::infer(const WeightScope& scope) {
 
   const auto pos = shape_with_rank(scope, "pos_embed", 4);
   if (pos[0] != 1 || pos[3] != g.embed_dim)
-    throw_shape_error(scope, "pos_embed", pos, "[1, grid_h, grid_w, " + std::to_string(g.embed_dim) + "]");
+    throw_shape_error(scope, "pos_embed", pos, detail::concat("[1, grid_h, grid_w, ", g.embed_dim, "]"));
   g.grid_h = pos[1];
   g.grid_w = pos[2];
 
@@ -55,14 +56,14 @@ ImageEncoderGeometry ImageEncoderGeometry::infer(const WeightScope& scope) {
   const int64_t head_dim = rel_pos[1];
   if (head_dim <= 0 || g.embed_dim % head_dim != 0)
     throw_shape_error(first, "attn.rel_pos_h", rel_pos,
-                      "[rows, head_dim] with head_dim dividing the embedding width " + std::to_string(g.embed_dim));
+                      detail::concat("[rows, head_dim] with head_dim dividing the embedding width ", g.embed_dim));
   g.num_heads = g.embed_dim / head_dim;
   g.mlp_dim = shape_with_rank(first, "mlp.lin1.weight", 2)[0];
   for (int64_t i = 0; i < depth; ++i) g.block_windows.push_back(infer_window(scope.sub(block_name(i)), g.grid_h, g.grid_w));
 
   const auto neck = shape_with_rank(scope, "neck.0.weight", 4);
   if (neck[1] != g.embed_dim || neck[2] != 1 || neck[3] != 1)
-    throw_shape_error(scope, "neck.0.weight", neck, "[out, " + std::to_string(g.embed_dim) + ", 1, 1]");
+    throw_shape_error(scope, "neck.0.weight", neck, detail::concat("[out, ", g.embed_dim, ", 1, 1]"));
   g.out_channels = neck[0];
   return g;
 }

@@ -1,19 +1,10 @@
 #include "lisa/models/sam/sam.h"
 
-#include <sstream>
 #include <utility>
 
 #include "lisa/error.h"
 
 namespace lisa::models::sam {
-
-namespace {
-std::string shape_string(const at::Tensor& t) {
-  std::ostringstream out;
-  out << t.sizes();
-  return out.str();
-}
-}  // namespace
 
 Sam::Sam(ImageEncoder image_encoder, PromptEncoder prompt_encoder, MaskDecoder mask_decoder, at::Device device,
          at::ScalarType dtype)
@@ -30,10 +21,10 @@ Sam Sam::load(WeightBinder& binder, const std::string& prefix) {
   const auto& g = image_encoder.geometry();
   auto prompt_encoder = PromptEncoder::bind(scope.sub("prompt_encoder"), g.grid_h, g.grid_w);
   auto mask_decoder = MaskDecoder::bind(scope.sub("mask_decoder"));
-  if (prompt_encoder.embed_dim() != g.out_channels || mask_decoder.transformer_dim() != g.out_channels)
-    throw Error(binder.checkpoint().path().string() + ": SAM widths disagree: image encoder neck " +
-                std::to_string(g.out_channels) + ", prompt encoder " + std::to_string(prompt_encoder.embed_dim()) +
-                ", mask decoder " + std::to_string(mask_decoder.transformer_dim()) + " (under '" + prefix + "')");
+  LISA_CHECK(prompt_encoder.embed_dim() == g.out_channels && mask_decoder.transformer_dim() == g.out_channels,
+             binder.checkpoint().path().string(), ": SAM widths disagree: image encoder neck ", g.out_channels,
+             ", prompt encoder ", prompt_encoder.embed_dim(), ", mask decoder ", mask_decoder.transformer_dim(),
+             " (under '", prefix, "')");
   binder.finish(prefix);
   return Sam(std::move(image_encoder), std::move(prompt_encoder), std::move(mask_decoder), binder.device(),
              binder.dtype());
@@ -45,22 +36,24 @@ ImageSize Sam::input_size() const {
 
 at::Tensor Sam::encode_image(const at::Tensor& pixels) const {
   const auto size = input_size();
-  if (pixels.dim() != 4 || pixels.size(1) != 3 || pixels.size(2) != size.height || pixels.size(3) != size.width)
-    throw Error("SAM image encoder: pixels have shape " + shape_string(pixels) + ", expected [B, 3, " +
-                std::to_string(size.height) + ", " + std::to_string(size.width) + "]");
+  // A user error: the checkpoint's SAM may expect another input size than the preprocessing's 1024.
+  LISA_CHECK(pixels.dim() == 4 && pixels.size(1) == 3 && pixels.size(2) == size.height && pixels.size(3) == size.width,
+             "SAM image encoder: pixels have shape ", pixels.sizes(), ", expected [B, 3, ", size.height, ", ",
+             size.width, "]");
   return image_encoder_(pixels.to(device_, dtype_));
 }
 
 MaskPrediction Sam::decode(const at::Tensor& image_embedding, const at::Tensor& seg_embeddings) const {
   const auto& g = encoder_geometry();
-  if (image_embedding.dim() != 4 || image_embedding.size(0) != 1 || image_embedding.size(1) != g.out_channels ||
-      image_embedding.size(2) != g.grid_h || image_embedding.size(3) != g.grid_w)
-    throw Error("SAM mask decoder: image embedding has shape " + shape_string(image_embedding) + ", expected [1, " +
-                std::to_string(g.out_channels) + ", " + std::to_string(g.grid_h) + ", " + std::to_string(g.grid_w) +
-                "]");
-  if (seg_embeddings.dim() != 2 || seg_embeddings.size(1) != g.out_channels)
-    throw Error("SAM mask decoder: [SEG] embeddings have shape " + shape_string(seg_embeddings) + ", expected [n, " +
-                std::to_string(g.out_channels) + "]");
+  // The image embedding is encode_image's; the [SEG] embeddings' width comes from the config's out_dim.
+  LISA_INTERNAL_ASSERT(image_embedding.dim() == 4 && image_embedding.size(0) == 1 &&
+                           image_embedding.size(1) == g.out_channels && image_embedding.size(2) == g.grid_h &&
+                           image_embedding.size(3) == g.grid_w,
+                       "SAM mask decoder: image embedding has shape ", image_embedding.sizes(), ", expected [1, ",
+                       g.out_channels, ", ", g.grid_h, ", ", g.grid_w, "]");
+  LISA_CHECK(seg_embeddings.dim() == 2 && seg_embeddings.size(1) == g.out_channels,
+             "SAM mask decoder: [SEG] embeddings have shape ", seg_embeddings.sizes(), ", expected [n, ",
+             g.out_channels, "]");
   const auto options = at::TensorOptions().device(device_).dtype(dtype_);
   const int64_t n = seg_embeddings.size(0);
   if (n == 0)

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "lisa/error.h"
 #include "models/sam/weight_shapes.h"
 
 namespace lisa::models::sam {
@@ -23,8 +24,8 @@ TwoWayTransformer::Attention TwoWayTransformer::Attention::bind(const WeightScop
   const int64_t internal = q_shape[0];
   if (q_shape[1] != dim || internal <= 0 || dim % internal != 0 || internal % kNumHeads != 0)
     throw_shape_error(scope, "q_proj.weight", q_shape,
-                      "[" + std::to_string(dim) + " / downsample_rate, " + std::to_string(dim) +
-                          "] with a width divisible by " + std::to_string(kNumHeads) + " heads");
+                      detail::concat("[", dim, " / downsample_rate, ", dim, "] with a width divisible by ", kNumHeads,
+                                     " heads"));
   return {Linear::bind(scope.sub("q_proj"), dim, internal), Linear::bind(scope.sub("k_proj"), dim, internal),
           Linear::bind(scope.sub("v_proj"), dim, internal), Linear::bind(scope.sub("out_proj"), internal, dim)};
 }

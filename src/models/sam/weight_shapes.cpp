@@ -16,12 +16,12 @@ void throw_shape_error(const WeightScope& scope, const std::string& name, const 
 }
 
 void throw_missing(const WeightScope& scope, const std::string& name) {
-  throw Error(scope.binder().checkpoint().path().string() + ": missing weight '" + scope.prefix() + name + "'");
+  throw Error(detail::concat(scope.binder().checkpoint().path().string(), ": missing weight '", scope.prefix(), name, "'"));
 }
 
 std::vector<int64_t> shape_with_rank(const WeightScope& scope, const std::string& name, size_t rank) {
   auto shape = scope.shape_of(name);
-  if (shape.size() != rank) throw_shape_error(scope, name, shape, std::to_string(rank) + " dimensions");
+  if (shape.size() != rank) throw_shape_error(scope, name, shape, detail::concat(rank, " dimensions"));
   return shape;
 }
 
