@@ -30,7 +30,7 @@ bool Worker::submit(const std::shared_ptr<Job>& job) {
     if (stopping_ || queue_.size() >= options_.queue) return false;
     // A job that has sent its answer is no longer ahead, though the worker may not have let go of it.
     ahead = queue_.size() + static_cast<size_t>(std::count_if(current_.begin(), current_.end(),
-                                                              [](const auto& job) { return !job->finished(); }));
+                                                              [](const auto& answering) { return !answering->finished(); }));
     job->emit({JobEvent::Kind::kQueued, "{\"position\":" + std::to_string(ahead) + "}"});
     queue_.push_back(job);
   }
