@@ -61,31 +61,49 @@ void expect_files_of_the_whole_run(const fs::path& out) {
   EXPECT_EQ(file_text(out / "per_image.csv"), whole.per_image);
 }
 
-TEST(EvalResume, KilledRunResumedWritesWhatOneRunWrites) {
+// Starts `lisa eval ... ARGS -o OUT`, SIGKILLs it after its first result line and before its last,
+// and resumes it with --resume; returns OUT (a run too quick to be killed mid-way is started again,
+// never counted as a pass). `results` is the file its lines go to.
+fs::path kill_and_resume(const std::string& name, const std::string& args, const std::string& results) {
   const WholeRun& whole = whole_eval_run();
-  ASSERT_EQ(whole.lines.size(), kImages);
-  // The kill must land after the first line and before the last; a run too quick for that is
-  // started again (never counted as a pass).
   for (int attempt = 0; attempt < 5; ++attempt) {
-    const fs::path out = whole.dir / ("killed-" + std::to_string(attempt));
-    const pid_t child = start_lisa(eval_args() + " -o " + out.string(), whole.dir / "killed.log");
-    ASSERT_TRUE(wait_for([&] { return complete_lines(out / "results.jsonl") >= 1; })) << file_text(whole.dir / "killed.log");
+    const fs::path out = whole.dir / (name + "-" + std::to_string(attempt));
+    const pid_t child = start_lisa(eval_args() + args + " -o " + out.string(), whole.dir / "killed.log");
+    EXPECT_TRUE(wait_for([&] { return complete_lines(out / results) >= 1; })) << file_text(whole.dir / "killed.log");
     ::kill(child, SIGKILL);
     wait_exit_code(child);
-    const size_t done = complete_lines(out / "results.jsonl");
-    if (done >= kImages || fs::exists(out / "report.json")) continue;
+    const size_t done = complete_lines(out / results);
+    if (done == 0 || done >= kImages || fs::exists(out / "report.json")) continue;
 
-    const CommandResult resumed = run_lisa(eval_args() + " --resume -o " + out.string());
-    ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+    const CommandResult resumed = run_lisa(eval_args() + args + " --resume -o " + out.string());
+    EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
     EXPECT_NE(resumed.output.find("eval: resuming: " + std::to_string(done) + " already done, 0 failed earlier"),
               std::string::npos)
         << resumed.output;
     // Every image once, in split order (a partial line the kill may have left is cut off).
-    EXPECT_EQ(file_text(out / "results.jsonl"), whole.results);
-    expect_files_of_the_whole_run(out);
-    return;
+    EXPECT_EQ(file_text(out / results), whole.results);
+    return out;
   }
-  FAIL() << "in 5 attempts the kill never landed while eval was running";
+  ADD_FAILURE() << "in 5 attempts the kill never landed while eval was running";
+  return {};
+}
+
+TEST(EvalResume, KilledRunResumedWritesWhatOneRunWrites) {
+  ASSERT_EQ(whole_eval_run().lines.size(), kImages);
+  const fs::path out = kill_and_resume("killed", "", "results.jsonl");
+  ASSERT_FALSE(out.empty());
+  expect_files_of_the_whole_run(out);
+}
+
+// The same for a shard (here the one shard of one), then `lisa merge` writes the report.
+TEST(EvalResume, KilledShardResumedMergesIntoWhatOneRunWrites) {
+  ASSERT_EQ(whole_eval_run().lines.size(), kImages);
+  const fs::path out = kill_and_resume("killed-shard", " --shard 0/1", "results.shard-0-of-1.jsonl");
+  ASSERT_FALSE(out.empty());
+  const CommandResult merged = run_lisa("merge " + out.string());
+  ASSERT_EQ(merged.exit_code, 0) << merged.output;
+  EXPECT_EQ(file_text(out / "results.jsonl"), whole_eval_run().results);
+  expect_files_of_the_whole_run(out);
 }
 
 TEST(EvalResume, FailedImagesAreEvaluatedAgain) {
