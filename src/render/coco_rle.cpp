@@ -48,7 +48,7 @@ std::vector<uint32_t> parse_counts(const CocoRle& rle) {
   size_t pos = 0;
   const std::string& s = rle.counts;
   while (pos < s.size()) {
-    int64_t value = 0;
+    uint64_t bits = 0;  // unsigned: shifting into the sign bit is undefined for int64_t
     int group_index = 0;
     bool more = true;
     while (more) {
@@ -58,15 +58,18 @@ std::vector<uint32_t> parse_counts(const CocoRle& rle) {
                  " of the counts string");
       LISA_CHECK(group_index != kMaxGroups, "COCO RLE: number too long at position ", pos);
       const int group = ch - kFirstChar;
-      value |= static_cast<int64_t>(group & 0x1f) << (5 * group_index);
+      bits |= static_cast<uint64_t>(group & 0x1f) << (5 * group_index);
       more = (group & 0x20) != 0;
       ++pos;
       ++group_index;
       if (!more && (group & 0x10) && 5 * group_index < 64) {
-        value |= -(int64_t{1} << (5 * group_index));  // sign-extend
+        bits |= ~uint64_t{0} << (5 * group_index);  // sign-extend
       }
     }
-    if (uses_delta(counts.size())) value += counts[counts.size() - 2];
+    int64_t value = static_cast<int64_t>(bits);  // two's complement, as GCC and Clang (and C++20) define it
+    // A delta beyond these bounds is refused below; skipping the addition keeps it from overflowing.
+    if (uses_delta(counts.size()) && value <= total && value >= -(int64_t{1} << 33))
+      value += counts[counts.size() - 2];
     LISA_CHECK(value >= 0 && value <= total - covered, "COCO RLE: run ", counts.size(), " has length ", value,
                ", outside the ", total - covered, " pixels left of a ", rle.height, "x", rle.width, " mask");
     covered += value;

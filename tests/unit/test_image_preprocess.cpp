@@ -34,14 +34,16 @@ bool bit_identical(const at::Tensor& a, const at::Tensor& b) {
 nlohmann::json manifest() { return io::read_json_file(fixture("preprocess/manifest.json")); }
 
 TEST(ClipPreprocess, ResizeSizeRuleMatchesTransformers) {
-  for (const auto& row : manifest()["clip_resize_sizes"]) {
+  const nlohmann::json rows = manifest();  // kept: a range-for over manifest()[...] would outlive it
+  for (const auto& row : rows["clip_resize_sizes"]) {
     const ImageSize in{row[0].get<int>(), row[1].get<int>()};
     EXPECT_EQ(clip_resize_size(in, 224), (ImageSize{row[2].get<int>(), row[3].get<int>()})) << row;
   }
 }
 
 TEST(SamPreprocess, ResizeSizeRuleMatchesResizeLongestSide) {
-  for (const auto& row : manifest()["sam_resize_sizes"]) {
+  const nlohmann::json rows = manifest();
+  for (const auto& row : rows["sam_resize_sizes"]) {
     const ImageSize in{row[0].get<int>(), row[1].get<int>()};
     EXPECT_EQ(sam_resize_size(in, 1024), (ImageSize{row[2].get<int>(), row[3].get<int>()})) << row;
   }
