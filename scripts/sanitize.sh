@@ -41,7 +41,9 @@ say "built in $((SECONDS - START)) s"
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 common="log_path=$LOGS/report:print_stacktrace=1"
 # LeakSanitizer runs at exit; scripts/lsan.supp may only name allocations inside the dependencies.
-export ASAN_OPTIONS="$common:detect_leaks=1:check_initialization_order=1:strict_init_order=1"
+# allocator_may_return_null: an impossible allocation fails as it does without ASan (null, so
+# libtorch throws) instead of aborting; the suite checks that out-of-memory is reported per item.
+export ASAN_OPTIONS="$common:detect_leaks=1:check_initialization_order=1:strict_init_order=1:allocator_may_return_null=1"
 export LSAN_OPTIONS="suppressions=$ROOT/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="$common:halt_on_error=1"
 export TSAN_OPTIONS="$common:halt_on_error=1:second_deadlock_stack=1"
