@@ -56,6 +56,15 @@ START=$SECONDS
 status=0
 (cd "$BUILD" && ctest --output-on-failure -j "$JOBS" "$@") || status=$?
 say "suite ran in $((SECONDS - START)) s (ctest exit $status)"
+# With allocator_may_return_null, ASan notes each impossible allocation it refused (the suite makes
+# one on purpose): a log holding only such notes is not a finding.
+for report in "$LOGS"/report*; do
+  [[ -f "$report" ]] || continue
+  if ! grep -qv -e '^==[0-9]*==WARNING: AddressSanitizer failed to allocate 0x[0-9a-f]* bytes$' -e '^$' "$report"; then
+    say "expected: $(head -1 "$report")"
+    rm "$report"
+  fi
+done
 if compgen -G "$LOGS/report*" >/dev/null; then
   say "sanitizer reports:"
   for report in "$LOGS"/report*; do echo "== $report"; head -60 "$report"; done
