@@ -44,8 +44,7 @@ EvalPlan plan_eval(const EvalOptions& options) {
   const fs::path results = options.out_dir / results_file_name(options.shard);
   // Also cuts off a partial line an earlier killed run may have left.
   const std::vector<std::string> lines = render::read_complete_lines(results);
-  if (!options.resume) {
-    fs::remove(results);
+  if (!options.resume) {  // run_eval starts the results file afresh, once a model has loaded
     plan.to_do = plan.samples;
     return plan;
   }

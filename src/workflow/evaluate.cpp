@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <optional>
 
-
 #include "lisa/error.h"
 #include "lisa/eval/ground_truth.h"
 #include "lisa/eval/reasonseg.h"
@@ -225,6 +224,7 @@ EvalRun run_eval(const std::vector<const pipeline::Engine*>& engines, const Eval
   LISA_INTERNAL_ASSERT(!engines.empty(), "run_eval without an engine");
   const pipeline::Engine& engine = *engines.front();
   const fs::path results_file = options.out_dir / results_file_name(options.shard);
+  if (!options.resume) fs::remove(results_file);  // not before: a model that fails to load loses nothing
   std::optional<ShardManifest> manifest;
   if (options.shard) {
     manifest = plan_eval_manifest(engine, plan.split, options);

@@ -148,4 +148,16 @@ TEST(EvalResume, ASecondRunIntoABusyOutIsRefusedAtOnce) {
   EXPECT_FALSE(fs::exists(out / "results.jsonl"));
 }
 
+// A run whose model cannot load writes nothing and keeps what an earlier run wrote (without
+// --resume the results file is started afresh only once a model has loaded).
+TEST(EvalResume, AModelThatCannotLoadKeepsTheEarlierResults) {
+  const fs::path out = fresh_dir("eval_bad_model");
+  fs::create_directories(out);
+  std::ofstream(out / "results.jsonl") << R"({"image":"a.jpg","error":"from an earlier run"})" << "\n";
+  const CommandResult run = run_lisa("eval -m " + (out / "no-such-model").string() + " --device cpu --data " +
+                                     (golden_root() / "reasonseg" / "val").string() + " -o " + out.string());
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(file_text(out / "results.jsonl"), R"({"image":"a.jpg","error":"from an earlier run"})" "\n");
+}
+
 }  // namespace
