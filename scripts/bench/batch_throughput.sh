@@ -5,7 +5,11 @@
 # exactly ANSWER_TOKENS tokens per answer. Prints a Markdown table: decode tokens/s summed over the
 # batch and questions (images) per minute end to end, per precision and batch size. Builds nothing.
 #
+# CPU_LINEARS="few-rows gemm" also runs every case with libtorch's GEMM for the decoding steps'
+# products (`lisa bench --cpu-linear gemm`), for comparison in the same run; ratios are to the first.
+#
 # Settings (environment): PRECISIONS="fp32 bf16"  BATCH_SIZES="1 2 4 8 16"  ANSWER_TOKENS=64
+#   CPU_LINEARS="few-rows"
 #   THREADS=2  REPS=2  WARMUP=1  IMAGE=<photo>  PROMPT=<question>  LISA_BIN=build/lisa
 #   MODELS_DIR=build/bench/models  RESULTS_DIR=build/bench/results/batch
 set -euo pipefail
@@ -13,6 +17,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BENCH="$ROOT/scripts/bench"
 PRECISIONS="${PRECISIONS:-fp32 bf16}"
 BATCH_SIZES="${BATCH_SIZES:-1 2 4 8 16}"
+CPU_LINEARS="${CPU_LINEARS:-few-rows}"
 ANSWER_TOKENS="${ANSWER_TOKENS:-64}"
 THREADS="${THREADS:-2}"
 REPS="${REPS:-2}"
@@ -37,35 +42,42 @@ mkdir -p "$RESULTS_DIR"
 if (( THREADS > 0 )); then export OMP_NUM_THREADS="$THREADS"; fi
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$RESULTS_DIR/context.txt"
 for precision in $PRECISIONS; do
+  for linear in $CPU_LINEARS; do
   for batch in $BATCH_SIZES; do
     command=("$LISA_BIN" bench -m "$CKPT/lisa" --vision-tower "$CKPT/clip" -i "$IMAGE" -p "$PROMPT"
              -r "$REPS" -w "$WARMUP" -n "$ANSWER_TOKENS" -o json --device cpu --precision "$precision"
-             --threads "$THREADS" --batch-size "$batch")
+             --threads "$THREADS" --batch-size "$batch" --cpu-linear "$linear")
     echo "${command[*]}" >> "$RESULTS_DIR/context.txt"
-    "${command[@]}" > "$RESULTS_DIR/$precision-b$batch.json"
-    echo "  $precision B=$batch done at $(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$RESULTS_DIR/context.txt"
+    "${command[@]}" > "$RESULTS_DIR/$precision-$linear-b$batch.json"
+    echo "  $precision $linear B=$batch done at $(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$RESULTS_DIR/context.txt"
+  done
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RESULTS_DIR/context.txt"
 
-"$PYTHON" - "$RESULTS_DIR" $PRECISIONS -- $BATCH_SIZES <<'PY'
+"$PYTHON" - "$RESULTS_DIR" $PRECISIONS -- $CPU_LINEARS -- $BATCH_SIZES <<'PY'
 import json, sys
 from pathlib import Path
 args = sys.argv[2:]
 split = args.index("--")
-precisions, batches = args[:split], args[split + 1:]
+precisions, rest = args[:split], args[split + 1:]
+split = rest.index("--")
+linears, batches = rest[:split], rest[split + 1:]
 results = Path(sys.argv[1])
-print("| precision | B | decode tok/s (sum over batch) | x B=1 | images/min | x B=1 | decode ms per step |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print("| precision | CPU linear | B | decode tok/s (sum over batch) | x first B=1 | images/min | x first B=1 | decode ms per step |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 for precision in precisions:
-    base = None
+  base = None
+  for linear in linears:
     for batch in batches:
-        report = json.loads((results / f"{precision}-b{batch}.json").read_text())
+        report = json.loads((results / f"{precision}-{linear}-b{batch}.json").read_text())
+        # fp32 only: other precisions use libtorch's kernels whatever --cpu-linear says.
+        used = report.get("cpu_linear", linear)
         rate = report["decode_tokens_per_s"]["mean"]
         images = report["images_per_minute"]["mean"]
         base = base or (rate, images)
         steps = report["answer_tokens"] - 1
         step_ms = report["stages"]["decode"]["mean_ms"] / steps if steps > 0 else float("nan")
-        print(f"| {precision} | {batch} | {rate:.1f} ± {report['decode_tokens_per_s']['sd']:.1f} | {rate / base[0]:.2f} "
+        print(f"| {precision} | {used} | {batch} | {rate:.1f} ± {report['decode_tokens_per_s']['sd']:.1f} | {rate / base[0]:.2f} "
               f"| {images:.2f} ± {report['images_per_minute']['sd']:.2f} | {images / base[1]:.2f} | {step_ms:.1f} |")
 PY

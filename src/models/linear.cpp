@@ -1,5 +1,9 @@
 #include "lisa/models/linear.h"
 
+#include <vector>
+
+#include "lisa/models/few_rows_linear.h"
+
 namespace lisa::models {
 
 Linear Linear::bind(const WeightScope& scope, int64_t in_features, int64_t out_features, bool with_bias) {
@@ -25,8 +29,18 @@ Linear Linear::from_quantized(const QuantizedWeight& weight, at::Device device) 
 }
 
 at::Tensor Linear::operator()(const at::Tensor& x) const {
-  if (!quantized) return at::linear(x, weight, bias);
+  if (!quantized) return full_precision(x);
   const at::Tensor y = (*quantized)(x);
+  return bias.defined() ? y + bias : y;
+}
+
+at::Tensor Linear::full_precision(const at::Tensor& x) const {
+  if (x.dim() < 1 || x.size(-1) != weight.size(-1)) return at::linear(x, weight, bias);  // its error
+  const at::Tensor x2d = x.reshape({-1, x.size(-1)});
+  if (!few_rows_linear_applies(x2d, weight)) return at::linear(x, weight, bias);
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+  shape.back() = weight.size(0);
+  const at::Tensor y = few_rows_linear(x2d, weight).view(shape);
   return bias.defined() ? y + bias : y;
 }
 

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "lisa/error.h"
+#include "lisa/models/few_rows_linear.h"
 #include "lisa/pipeline/batch.h"
 #include "lisa/pipeline/context.h"
 #include "lisa/pipeline/session.h"
@@ -146,6 +147,8 @@ BenchReport run_bench(const pipeline::Engine& engine, const image::Image& pictur
   report.device = engine.device().str();
   report.precision = pipeline::to_string(engine.precision());
   report.cuda_graphs = context.uses_cuda_graphs();
+  report.few_rows_linear = engine.device().is_cpu() && engine.precision() == pipeline::Precision::kFp32 &&
+                           models::few_rows_linear_enabled();
   measure_peak_memory(engine.device(), report);
   return report;
 }
@@ -186,6 +189,7 @@ std::string bench_json(const BenchReport& report) {
   json["device"] = report.device;
   json["precision"] = report.precision;
   json["cuda_graphs"] = report.cuda_graphs;
+  json["cpu_linear"] = report.few_rows_linear ? "few-rows" : "gemm";
   json["peak_memory_gib"] = report.peak_memory_gib;
   json["peak_memory_kind"] = report.peak_memory_kind;
   return json.dump(2);

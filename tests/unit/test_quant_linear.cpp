@@ -3,6 +3,7 @@
 // row counts that are not a multiple of the kernels' tiles; the automatic choice per row count.
 #include <gtest/gtest.h>
 
+#include "lisa/models/few_rows_linear.h"
 #include "lisa/models/linear.h"
 #include "lisa/models/quantized_linear.h"
 #include "support/devices.h"
@@ -83,7 +84,8 @@ TEST_P(QuantLinear, Int8WidthsWithoutAKernelUseTheDequantizePath) {
 TEST_P(QuantLinear, LinearQuantizeKeepsOneInterface) {
   at::manual_seed(6);
   const at::Tensor w = (0.05 * at::randn({64, 128})).to(device());
-  const at::Tensor x = at::randn({2, 128}).to(device());
+  // More rows than a decoding step, so that the dense layer is at::linear itself (few_rows_linear.h).
+  const at::Tensor x = at::randn({kFewRowsMaxRows + 4, 128}).to(device());
   const Linear dense = Linear::quantize(w, QuantMode::kNone, 64);
   EXPECT_FALSE(dense.quantized);
   EXPECT_TRUE(at::equal(dense(x), at::linear(x, w)));

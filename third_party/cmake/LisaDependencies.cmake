@@ -74,6 +74,15 @@ target_link_libraries(lisa_deps INTERFACE
   ${SENTENCEPIECE_LIBRARY} "-Wl,--exclude-libs,libsentencepiece.a"
   ${TORCH_LIBRARIES} ${OpenCV_LIBS} nlohmann_json::nlohmann_json OpenSSL::Crypto Threads::Threads)
 target_compile_options(lisa_deps INTERFACE ${TORCH_CXX_FLAGS})
+# at::parallel_for is inline in ATen's headers: in the torch wheels (ATen built with OpenMP) it is a
+# `#pragma omp parallel`, which a file compiled without -fopenmp runs on one thread, silently. The
+# wheel ships its own libgomp.so.1; with one soname the dynamic linker loads one runtime for libtorch
+# and for us, so at::set_num_threads governs both. Clang would bring libomp, a second runtime: there
+# our parallel_for loops stay serial (fuzzing builds only).
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(lisa_deps INTERFACE -fopenmp)
+  target_link_options(lisa_deps INTERFACE -fopenmp)
+endif()
 if(LISA_WITH_CUDA)
   target_compile_definitions(lisa_deps INTERFACE LISA_WITH_CUDA=1)
 endif()

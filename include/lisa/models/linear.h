@@ -24,10 +24,14 @@ struct Linear {
   // A layer without bias computing with an already quantized weight on `device`.
   static Linear from_quantized(const QuantizedWeight& weight, at::Device device);
 
-  // [..., In] -> [..., Out]
+  // [..., In] -> [..., Out]. Unquantized fp32 on the CPU with at most kFewRowsMaxRows rows (a
+  // decoding step): few_rows_linear.h; otherwise at::linear.
   at::Tensor operator()(const at::Tensor& x) const;
   // Bytes of the weight (quantized or not) and bias.
   int64_t bytes() const;
+
+ private:
+  at::Tensor full_precision(const at::Tensor& x) const;
 };
 
 }  // namespace lisa::models
