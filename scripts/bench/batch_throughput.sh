@@ -71,7 +71,7 @@ for precision in precisions:
   for linear in linears:
     for batch in batches:
         report = json.loads((results / f"{precision}-{linear}-b{batch}.json").read_text())
-        # fp32 only: other precisions use libtorch's kernels whatever --cpu-linear says.
+        # fp32 and bf16 only: fp16 uses libtorch's kernels whatever --cpu-linear says.
         used = report.get("cpu_linear", linear)
         rate = report["decode_tokens_per_s"]["mean"]
         images = report["images_per_minute"]["mean"]

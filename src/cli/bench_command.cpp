@@ -44,7 +44,7 @@ Action add_bench_command(CLI::App& app) {
   add_batch_options(*sub, args->batch_size, args->max_kv_cache_mib);
   sub->add_option_function<std::string>(
          "--cpu-linear", [](const std::string& path) { runtime_options().few_rows_linear = path == "few-rows"; },
-         "few-rows | gemm: fp32 decoding steps on the CPU through the engine's few-rows kernel (default) or "
+         "few-rows | gemm: fp32 and bf16 decoding steps on the CPU through the engine's few-rows kernel (default) or "
          "libtorch's GEMM, to compare them")
       ->check(CLI::IsMember({"few-rows", "gemm"}));
   return [args] {

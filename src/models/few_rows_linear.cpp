@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "lisa/error.h"
 
@@ -43,7 +45,21 @@ LISA_AVX2_FMA inline float horizontal_sum(__m256 v) {
 constexpr int kChannelsPerBlock = 4;
 constexpr int kRowsPerBlock = 3;  // multiply_channels dispatches passes of 3, 2 or 1 rows
 
-constexpr int64_t kFloatsPerLine = 16;  // 64-byte cache lines
+constexpr int64_t kLineBytes = 64;
+
+// Eight weights as fp32: fp32 as they are; bf16 (its bits as uint16_t) are the high halves of fp32.
+LISA_AVX2_FMA inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+LISA_AVX2_FMA inline __m256 load8(const uint16_t* p) {
+  const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+}
+inline float to_float(float value) { return value; }
+inline float to_float(uint16_t bf16_bits) {
+  const uint32_t bits = static_cast<uint32_t>(bf16_bits) << 16;
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
 
 // y[m][n] = x[m] . w[n] for MR rows of x and NR rows of w. Each (m, n) is 8 lane sums over k in steps
 // of 8, one horizontal sum, then the k % 8 tail in order: the same for every MR and NR.
@@ -51,8 +67,9 @@ constexpr int64_t kFloatsPerLine = 16;  // 64-byte cache lines
 // memory keeps streaming while the FMAs run. The first pass over a block does it. (Spreading those
 // prefetches over all passes was measured slower, 2026-12-02: 59-69 ms against 53-55 ms for 8 rows
 // through the mid model's layers.)
-template <int MR, int NR, bool kPrefetch>
-LISA_AVX2_FMA void multiply_block(const float* x, const float* w, int64_t K, float* y, int64_t ldy) {
+template <int MR, int NR, bool kPrefetch, typename W>
+LISA_AVX2_FMA void multiply_block(const float* x, const W* w, int64_t K, float* y, int64_t ldy) {
+  constexpr int64_t kWeightsPerLine = kLineBytes / static_cast<int64_t>(sizeof(W));
   __m256 acc[MR][NR];
   LISA_UNROLL
   for (int m = 0; m < MR; ++m)
@@ -60,7 +77,7 @@ LISA_AVX2_FMA void multiply_block(const float* x, const float* w, int64_t K, flo
     for (int n = 0; n < NR; ++n) acc[m][n] = _mm256_setzero_ps();
   const int64_t k8 = K - K % 8;
   for (int64_t k = 0; k < k8; k += 8) {
-    if (kPrefetch && k % kFloatsPerLine == 0) {
+    if (kPrefetch && k % kWeightsPerLine == 0) {
       LISA_UNROLL
       for (int n = 0; n < NR; ++n) _mm_prefetch(reinterpret_cast<const char*>(w + (NR + n) * K + k), _MM_HINT_T0);
     }
@@ -69,7 +86,7 @@ LISA_AVX2_FMA void multiply_block(const float* x, const float* w, int64_t K, flo
     for (int m = 0; m < MR; ++m) xv[m] = _mm256_loadu_ps(x + m * K + k);
     LISA_UNROLL
     for (int n = 0; n < NR; ++n) {
-      const __m256 wv = _mm256_loadu_ps(w + n * K + k);
+      const __m256 wv = load8(w + n * K + k);
       LISA_UNROLL
       for (int m = 0; m < MR; ++m) acc[m][n] = _mm256_fmadd_ps(xv[m], wv, acc[m][n]);
     }
@@ -79,21 +96,21 @@ LISA_AVX2_FMA void multiply_block(const float* x, const float* w, int64_t K, flo
     LISA_UNROLL
     for (int n = 0; n < NR; ++n) {
       float sum = horizontal_sum(acc[m][n]);
-      for (int64_t k = k8; k < K; ++k) sum = std::fma(x[m * K + k], w[n * K + k], sum);
+      for (int64_t k = k8; k < K; ++k) sum = std::fma(x[m * K + k], to_float(w[n * K + k]), sum);
       y[m * ldy + n] = sum;
     }
 }
 
-template <int NR, bool kPrefetch>
-LISA_AVX2_FMA void pass_of(int64_t rows, const float* x, const float* w, int64_t K, float* y, int64_t N) {
+template <int NR, bool kPrefetch, typename W>
+LISA_AVX2_FMA void pass_of(int64_t rows, const float* x, const W* w, int64_t K, float* y, int64_t N) {
   if (rows == 3) multiply_block<3, NR, kPrefetch>(x, w, K, y, N);
   if (rows == 2) multiply_block<2, NR, kPrefetch>(x, w, K, y, N);
   if (rows == 1) multiply_block<1, NR, kPrefetch>(x, w, K, y, N);
 }
 
 // All M rows of x against NR rows of w, in passes of up to kRowsPerBlock rows.
-template <int NR>
-LISA_AVX2_FMA void multiply_channels(const float* x, int64_t M, const float* w, int64_t K, float* y, int64_t N) {
+template <int NR, typename W>
+LISA_AVX2_FMA void multiply_channels(const float* x, int64_t M, const W* w, int64_t K, float* y, int64_t N) {
   const int64_t passes = (M + kRowsPerBlock - 1) / kRowsPerBlock;
   int64_t m = 0;
   for (int64_t pass = 0; pass < passes; ++pass, m += kRowsPerBlock) {
@@ -106,7 +123,8 @@ LISA_AVX2_FMA void multiply_channels(const float* x, int64_t M, const float* w, 
   }
 }
 
-void multiply(const float* x, int64_t M, const float* w, int64_t N, int64_t K, float* y) {
+template <typename W>
+void multiply(const float* x, int64_t M, const W* w, int64_t N, int64_t K, float* y) {
   const int64_t blocks = N / kChannelsPerBlock;
   // A block streams kChannelsPerBlock * K weights; 64 blocks of a 1024-wide layer are 1 MiB per task.
   at::parallel_for(0, blocks, 64, [&](int64_t begin, int64_t end) {
@@ -121,7 +139,8 @@ void multiply(const float* x, int64_t M, const float* w, int64_t N, int64_t K, f
 #else
 
 bool cpu_supported() { return false; }
-void multiply(const float*, int64_t, const float*, int64_t, int64_t, float*) {}
+template <typename W>
+void multiply(const float*, int64_t, const W*, int64_t, int64_t, float*) {}
 
 #endif
 
@@ -130,7 +149,8 @@ void multiply(const float*, int64_t, const float*, int64_t, int64_t, float*) {}
 bool few_rows_linear_applies(const at::Tensor& x2d, const at::Tensor& weight) {
   if (!g_enabled.load(std::memory_order_relaxed) || !cpu_supported()) return false;
   if (!x2d.device().is_cpu() || !weight.device().is_cpu()) return false;
-  if (x2d.scalar_type() != at::kFloat || weight.scalar_type() != at::kFloat) return false;
+  const at::ScalarType dtype = weight.scalar_type();
+  if ((dtype != at::kFloat && dtype != at::kBFloat16) || x2d.scalar_type() != dtype) return false;
   if (x2d.dim() != 2 || weight.dim() != 2 || x2d.size(1) != weight.size(1)) return false;
   if (x2d.size(0) < 1 || x2d.size(0) > kFewRowsMaxRows || !weight.is_contiguous()) return false;
   return !(c10::GradMode::is_enabled() && (x2d.requires_grad() || weight.requires_grad()));
@@ -139,11 +159,17 @@ bool few_rows_linear_applies(const at::Tensor& x2d, const at::Tensor& weight) {
 at::Tensor few_rows_linear(const at::Tensor& x2d, const at::Tensor& weight) {
   LISA_INTERNAL_ASSERT(few_rows_linear_applies(x2d, weight), "few_rows_linear on x ", x2d.sizes(), " ",
                        x2d.scalar_type(), " and weight ", weight.sizes(), " ", weight.scalar_type());
-  const at::Tensor x = x2d.contiguous();
+  // Products in fp32 for both dtypes; bf16 rounds once, at the end, as libtorch's bf16 GEMM does.
+  const at::Tensor x = x2d.to(at::kFloat).contiguous();
   at::Tensor y = at::empty({x.size(0), weight.size(0)}, x.options());
-  multiply(x.data_ptr<float>(), x.size(0), weight.data_ptr<float>(), weight.size(0), weight.size(1),
-           y.data_ptr<float>());
-  return y;
+  if (weight.scalar_type() == at::kFloat) {
+    multiply(x.data_ptr<float>(), x.size(0), weight.data_ptr<float>(), weight.size(0), weight.size(1),
+             y.data_ptr<float>());
+  } else {
+    multiply(x.data_ptr<float>(), x.size(0), reinterpret_cast<const uint16_t*>(weight.data_ptr<at::BFloat16>()),
+             weight.size(0), weight.size(1), y.data_ptr<float>());
+  }
+  return y.to(x2d.scalar_type());
 }
 
 void set_few_rows_linear_enabled(bool enabled) { g_enabled.store(enabled, std::memory_order_relaxed); }

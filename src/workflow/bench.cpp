@@ -147,7 +147,7 @@ BenchReport run_bench(const pipeline::Engine& engine, const image::Image& pictur
   report.device = engine.device().str();
   report.precision = pipeline::to_string(engine.precision());
   report.cuda_graphs = context.uses_cuda_graphs();
-  report.few_rows_linear = engine.device().is_cpu() && engine.precision() == pipeline::Precision::kFp32 &&
+  report.few_rows_linear = engine.device().is_cpu() && engine.precision() != pipeline::Precision::kFp16 &&
                            models::few_rows_linear_enabled();
   measure_peak_memory(engine.device(), report);
   return report;

@@ -1,4 +1,4 @@
-// The decoding-step product of few_rows_linear.h: agrees with an fp64 product within the error bound
+// The decoding-step product of few_rows_linear.h, fp32 and bf16: agrees with an fp64 product within the error bound
 // of its summation order, gives each row the bits of a single-row call (what makes batched decoding
 // equal unbatched), and is chosen only where it applies; Linear uses it for small fp32 inputs.
 #include <gtest/gtest.h>
@@ -23,53 +23,62 @@ struct KernelSwitch {
 
 bool kernel_runs_here() { return few_rows_linear_applies(at::ones({1, 8}), at::ones({1, 8})); }
 
-// The largest |y - exact| / (|x| |w|^T) over all elements, in units of the bound of the kernel's
-// summation: K/8 sums per lane, 3 horizontal additions, then at most 7 tail terms, each rounding
-// once in fp32 (2^-24 relative), so the error is below (K/8 + 10) * 2^-24 * sum_k |x_k w_k|.
+// The largest |y - exact| over all elements, in units of the bound of the kernel's arithmetic: K/8
+// sums per lane, 3 horizontal additions, then at most 7 tail terms, each rounding once in fp32 (2^-24
+// relative), so the sum is off by less than (K/8 + 10) * 2^-24 * sum_k |x_k w_k|; a bf16 result is
+// then rounded once more, by at most 2^-9 of its value (2^-8 allowed for the sum's own error).
 double error_in_bounds(const at::Tensor& y, const at::Tensor& x, const at::Tensor& w) {
   const at::Tensor exact = at::matmul(x.to(at::kDouble), w.to(at::kDouble).t());
   const at::Tensor scale = at::matmul(x.to(at::kDouble).abs(), w.to(at::kDouble).abs().t());
   const double unit = (static_cast<double>(x.size(1)) / 8 + 10) * std::ldexp(1.0, -24);
-  return ((y.to(at::kDouble) - exact).abs() / (scale * unit)).max().item<double>();
+  at::Tensor bound = scale * unit;
+  if (y.scalar_type() == at::kBFloat16) bound = bound + exact.abs() * std::ldexp(1.0, -8);
+  return ((y.to(at::kDouble) - exact).abs() / bound).max().item<double>();
 }
 
 TEST(FewRowsLinear, AgreesWithTheExactProductWithinItsRoundingBound) {
   if (!kernel_runs_here()) GTEST_SKIP() << "no AVX2 + FMA on this CPU: at::linear runs everywhere";
   at::manual_seed(11);
   // Widths with and without a k % 8 tail, channel counts with and without a block-of-4 tail.
-  for (int64_t in : {1, 7, 8, 344, 1024})
-    for (int64_t out : {1, 3, 4, 130})
-      for (int64_t rows : {1, 2, 3, 4, 5, 8, 16}) {
-        SCOPED_TRACE("[" + std::to_string(rows) + ", " + std::to_string(in) + "] x [" + std::to_string(out) + ", " +
-                     std::to_string(in) + "]");
-        const at::Tensor x = at::randn({rows, in});
-        const at::Tensor w = at::randn({out, in});
-        const at::Tensor y = few_rows_linear(x, w);
-        ASSERT_EQ(y.sizes(), (at::IntArrayRef{rows, out}));
-        EXPECT_LE(error_in_bounds(y, x, w), 1.0);
-      }
+  for (at::ScalarType dtype : {at::kFloat, at::kBFloat16})
+    for (int64_t in : {1, 7, 8, 344, 1024})
+      for (int64_t out : {1, 3, 4, 130})
+        for (int64_t rows : {1, 2, 3, 4, 5, 8, 16}) {
+          SCOPED_TRACE(std::string(c10::toString(dtype)) + " [" + std::to_string(rows) + ", " + std::to_string(in) +
+                       "] x [" + std::to_string(out) + ", " + std::to_string(in) + "]");
+          const at::Tensor x = at::randn({rows, in}).to(dtype);
+          const at::Tensor w = at::randn({out, in}).to(dtype);
+          const at::Tensor y = few_rows_linear(x, w);
+          ASSERT_EQ(y.sizes(), (at::IntArrayRef{rows, out}));
+          ASSERT_EQ(y.scalar_type(), dtype);
+          EXPECT_LE(error_in_bounds(y, x, w), 1.0);
+        }
 }
 
 TEST(FewRowsLinear, EachRowHasTheBitsOfASingleRowCall) {
   if (!kernel_runs_here()) GTEST_SKIP() << "no AVX2 + FMA on this CPU: at::linear runs everywhere";
   at::manual_seed(12);
-  const at::Tensor w = at::randn({130, 344});
-  for (int64_t rows = 1; rows <= kFewRowsMaxRows; ++rows) {
-    const at::Tensor x = at::randn({rows, 344});
-    const at::Tensor y = few_rows_linear(x, w);
-    for (int64_t m = 0; m < rows; ++m)
-      EXPECT_TRUE(at::equal(few_rows_linear(x.slice(0, m, m + 1), w), y.slice(0, m, m + 1)))
-          << "row " << m << " of " << rows;
+  for (at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    const at::Tensor w = at::randn({130, 344}).to(dtype);
+    for (int64_t rows = 1; rows <= kFewRowsMaxRows; ++rows) {
+      const at::Tensor x = at::randn({rows, 344}).to(dtype);
+      const at::Tensor y = few_rows_linear(x, w);
+      for (int64_t m = 0; m < rows; ++m)
+        EXPECT_TRUE(at::equal(few_rows_linear(x.slice(0, m, m + 1), w), y.slice(0, m, m + 1)))
+            << c10::toString(dtype) << " row " << m << " of " << rows;
+    }
   }
 }
 
-TEST(FewRowsLinear, AppliesOnlyToFewFp32RowsOnTheCpu) {
+TEST(FewRowsLinear, AppliesOnlyToFewFp32OrBf16RowsOnTheCpu) {
   if (!kernel_runs_here()) GTEST_SKIP() << "no AVX2 + FMA on this CPU: at::linear runs everywhere";
   const at::Tensor w = at::randn({16, 32});
   EXPECT_TRUE(few_rows_linear_applies(at::randn({kFewRowsMaxRows, 32}), w));
   EXPECT_FALSE(few_rows_linear_applies(at::randn({kFewRowsMaxRows + 1, 32}), w));  // prefill: the GEMM
   EXPECT_FALSE(few_rows_linear_applies(at::randn({0, 32}), w));
-  EXPECT_FALSE(few_rows_linear_applies(at::randn({2, 32}).to(at::kBFloat16), w.to(at::kBFloat16)));
+  EXPECT_TRUE(few_rows_linear_applies(at::randn({2, 32}).to(at::kBFloat16), w.to(at::kBFloat16)));
+  EXPECT_FALSE(few_rows_linear_applies(at::randn({2, 32}), w.to(at::kBFloat16)));  // mixed dtypes
+  EXPECT_FALSE(few_rows_linear_applies(at::randn({2, 32}).to(at::kHalf), w.to(at::kHalf)));
   EXPECT_FALSE(few_rows_linear_applies(at::randn({2, 32}), at::randn({32, 16}).t()));  // not contiguous
   EXPECT_FALSE(few_rows_linear_applies(at::randn({2, 31}), w));
   {

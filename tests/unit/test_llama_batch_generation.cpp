@@ -9,6 +9,7 @@
 
 #include "lisa/error.h"
 #include "lisa/models/batch_generation.h"
+#include "lisa/models/few_rows_linear.h"
 #include "lisa/models/generation.h"
 #include "support/random_llama.h"
 
@@ -51,6 +52,31 @@ TEST_F(LlamaBatchGeneration, OneRowStepIsBitIdenticalToForward) {
   EXPECT_TRUE(at::equal(batched[0], expected));
   EXPECT_EQ(b.length(), a.length());
   EXPECT_TRUE(at::equal(b.keys(1, b.length()), a.keys(1, a.length())));
+}
+
+// With the few-rows product (models/few_rows_linear.h) a batched step is B single steps, bit for bit:
+// the linear layers compute each row as for one row, and everything else is per row already.
+TEST_F(LlamaBatchGeneration, RowsOfABatchedStepHaveTheBitsOfSingleSteps) {
+  if (!few_rows_linear_applies(at::ones({1, options.hidden_size}), at::ones({1, options.hidden_size})))
+    GTEST_SKIP() << "the few-rows kernel does not run on this CPU; at::linear's GEMM rounds B rows differently";
+  const auto p = prompts();
+  std::vector<KvCache> single, batched;
+  for (const auto& prompt : p) {
+    single.push_back(model.make_cache(16));
+    batched.push_back(model.make_cache(16));
+    model.forward(prompt.embeds, single.back());
+    model.forward(prompt.embeds, batched.back());
+  }
+  const at::Tensor tokens = at::tensor({6, 9, 4, 30}, at::kLong);
+  std::vector<KvCache*> caches;
+  for (KvCache& cache : batched) caches.push_back(&cache);
+  const at::Tensor rows = model.step_batch(tokens, caches);
+  for (size_t i = 0; i < p.size(); ++i) {
+    SCOPED_TRACE(i);
+    const auto b = static_cast<int64_t>(i);
+    EXPECT_TRUE(at::equal(rows[b], model.step_batch(tokens.slice(0, b, b + 1), {&single[i]})[0]));
+    EXPECT_TRUE(at::equal(batched[i].keys(1, batched[i].length()), single[i].keys(1, single[i].length())));
+  }
 }
 
 TEST_F(LlamaBatchGeneration, RaggedSequencesStopAtTheirOwnEosOrLimit) {

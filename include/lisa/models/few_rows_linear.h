@@ -1,11 +1,13 @@
 #pragma once
-// y = x W^T on the CPU for the few rows of a decoding step (1 to kFewRowsMaxRows), in fp32.
+// y = x W^T on the CPU for the few rows of a decoding step (1 to kFewRowsMaxRows), fp32 or bf16.
 //
 // Why not at::linear: on the 2-core AVX2 machine of docs/benchmarks.md, libtorch's fp32 GEMM (MKL)
 // streams the weight at about 9 GB/s for one row and, for 2 to 16 rows, turns compute-bound far below
 // the cores' peak: a decoding step of 8 sequences cost 2.7x a step of one. This kernel reads each
 // weight row once for all rows of x (AVX2 + FMA, threads over output channels), so a step of B rows
-// costs little more than a step of one until the FMAs, not the memory, are the limit.
+// costs little more than a step of one until the FMAs, not the memory, are the limit. bf16 weights are
+// widened to fp32 in registers (this CPU has no bf16 arithmetic) and the sums kept in fp32; the result
+// is rounded to bf16 once, as libtorch's bf16 GEMM rounds it.
 //
 // Every output element is computed by the same sequence of operations whatever the number of rows,
 // so B rows together give the bits of B single-row calls: batched decoding equals unbatched exactly.
@@ -15,11 +17,11 @@ namespace lisa::models {
 
 inline constexpr int64_t kFewRowsMaxRows = 16;
 
-// True where few_rows_linear may run: x [M, K] and weight [N, K] fp32 on the CPU, 1 <= M <=
+// True where few_rows_linear may run: x [M, K] and weight [N, K] on the CPU, both fp32 or both bf16, 1 <= M <=
 // kFewRowsMaxRows, weight contiguous, no autograd, a CPU with AVX2 and FMA, and the kernel enabled.
 bool few_rows_linear_applies(const at::Tensor& x2d, const at::Tensor& weight);
 
-// [M, K] x [N, K] -> [M, N] fp32. Internal error where few_rows_linear_applies is false.
+// [M, K] x [N, K] -> [M, N] in x's dtype. Internal error where few_rows_linear_applies is false.
 at::Tensor few_rows_linear(const at::Tensor& x2d, const at::Tensor& weight);
 
 // Process-wide switch (default on), for benchmarks and tests that compare with at::linear.

@@ -24,7 +24,7 @@ struct Linear {
   // A layer without bias computing with an already quantized weight on `device`.
   static Linear from_quantized(const QuantizedWeight& weight, at::Device device);
 
-  // [..., In] -> [..., Out]. Unquantized fp32 on the CPU with at most kFewRowsMaxRows rows (a
+  // [..., In] -> [..., Out]. Unquantized fp32 or bf16 on the CPU with at most kFewRowsMaxRows rows (a
   // decoding step): few_rows_linear.h; otherwise at::linear.
   at::Tensor operator()(const at::Tensor& x) const;
   // Bytes of the weight (quantized or not) and bias.

@@ -6,7 +6,7 @@ namespace lisa::pipeline {
 
 struct RuntimeOptions {
   int threads = 0;  // libtorch's intra-op CPU threads; 0: all cores
-  // fp32 decoding steps on the CPU through models/few_rows_linear.h; false: at::linear everywhere
+  // fp32 and bf16 decoding steps on the CPU through models/few_rows_linear.h; false: at::linear everywhere
   // (`lisa bench --cpu-linear gemm`, to compare the two in one run).
   bool few_rows_linear = true;
 };
@@ -15,7 +15,7 @@ struct RuntimeOptions {
 // - float32 on CUDA in IEEE precision, not TF32 (models/fp32_math.h: fp32 promises the reference's
 //   numbers; bf16 / fp16 runs are unaffected);
 // - large freed CPU blocks kept for reuse (pipeline/cpu_block_cache.h);
-// - the few-rows fp32 product on or off.
+// - the few-rows product of decoding steps on or off.
 void set_up_runtime(const RuntimeOptions& options);
 
 }  // namespace lisa::pipeline

@@ -41,7 +41,7 @@ struct BenchReport {
   double images_per_minute_sd = 0;
   std::string device, precision;
   bool cuda_graphs = false;        // decoding steps replayed as a CUDA graph
-  bool few_rows_linear = false;    // unquantized layers of CPU fp32 decoding steps: models/few_rows_linear.h
+  bool few_rows_linear = false;    // unquantized layers of CPU fp32/bf16 decoding steps: models/few_rows_linear.h
   // Peak memory of the whole process so far (weights included): on CUDA the most bytes the caching
   // allocator ever had allocated, on the CPU the peak resident set (VmHWM).
   double peak_memory_gib = 0;
