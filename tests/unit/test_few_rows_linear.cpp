@@ -3,6 +3,7 @@
 // equal unbatched), and is chosen only where it applies; Linear uses it for small fp32 inputs.
 #include <gtest/gtest.h>
 
+#include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
 
 #include <cmath>
@@ -68,6 +69,23 @@ TEST(FewRowsLinear, EachRowHasTheBitsOfASingleRowCall) {
             << c10::toString(dtype) << " row " << m << " of " << rows;
     }
   }
+}
+
+// The suite runs libtorch on one thread; the CLI on all cores. Each output is one thread's work, so
+// the thread count must not change a bit.
+TEST(FewRowsLinear, ThreadsSplitTheOutputsWithoutChangingThem) {
+  if (!kernel_runs_here()) GTEST_SKIP() << "no AVX2 + FMA on this CPU: at::linear runs everywhere";
+  at::manual_seed(14);
+  const at::Tensor w = at::randn({1030, 344});  // several parallel_for tasks of 64 blocks, and a tail
+  const at::Tensor x = at::randn({8, 344});
+  const int before = at::get_num_threads();
+  at::set_num_threads(1);
+  const at::Tensor one = few_rows_linear(x, w);
+  at::set_num_threads(2);
+  const at::Tensor two = few_rows_linear(x, w);
+  at::set_num_threads(before);
+  EXPECT_TRUE(at::equal(one, two));
+  EXPECT_LE(error_in_bounds(two, x, w), 1.0);
 }
 
 TEST(FewRowsLinear, AppliesOnlyToFewFp32OrBf16RowsOnTheCpu) {
