@@ -63,7 +63,8 @@ Action add_bench_command(CLI::App& app) {
       std::cout << workflow::bench_json(report) << "\n";
     } else {
       std::cout << "lisa bench: " << engine->model_dir().string() << ", " << report.device << ", " << report.precision
-                << (report.cuda_graphs ? ", CUDA graphs" : "") << "\n\n"
+                << (report.cuda_graphs ? ", CUDA graphs" : "")
+                << (report.few_rows_linear ? ", few-rows decoding products" : "") << "\n\n"
                 << workflow::bench_markdown(report);
     }
     return 0;

@@ -147,7 +147,7 @@ void multiply(const float*, int64_t, const W*, int64_t, int64_t, float*) {}
 }  // namespace
 
 bool few_rows_linear_applies(const at::Tensor& x2d, const at::Tensor& weight) {
-  if (!g_enabled.load(std::memory_order_relaxed) || !cpu_supported()) return false;
+  if (!few_rows_linear_available()) return false;
   if (!x2d.device().is_cpu() || !weight.device().is_cpu()) return false;
   const at::ScalarType dtype = weight.scalar_type();
   if ((dtype != at::kFloat && dtype != at::kBFloat16) || x2d.scalar_type() != dtype) return false;
@@ -174,5 +174,6 @@ at::Tensor few_rows_linear(const at::Tensor& x2d, const at::Tensor& weight) {
 
 void set_few_rows_linear_enabled(bool enabled) { g_enabled.store(enabled, std::memory_order_relaxed); }
 bool few_rows_linear_enabled() { return g_enabled.load(std::memory_order_relaxed); }
+bool few_rows_linear_available() { return few_rows_linear_enabled() && cpu_supported(); }
 
 }  // namespace lisa::models

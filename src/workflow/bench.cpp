@@ -148,7 +148,7 @@ BenchReport run_bench(const pipeline::Engine& engine, const image::Image& pictur
   report.precision = pipeline::to_string(engine.precision());
   report.cuda_graphs = context.uses_cuda_graphs();
   report.few_rows_linear = engine.device().is_cpu() && engine.precision() != pipeline::Precision::kFp16 &&
-                           models::few_rows_linear_enabled();
+                           models::few_rows_linear_available();
   measure_peak_memory(engine.device(), report);
   return report;
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "lisa/models/few_rows_linear.h"
 #include "support/cli.h"
 #include "support/golden.h"
 
@@ -27,6 +28,25 @@ TEST(BenchCommand, PrintsJsonWithTheAskedAnswerLength) {
   EXPECT_EQ(report.at("answer_tokens"), 2);
   EXPECT_EQ(report.at("cuda_graphs"), false);
   EXPECT_TRUE(report.at("stages").contains("sam_encoder"));
+}
+
+// --cpu-linear chooses the decoding steps' products on the CPU, and the report says which ran.
+TEST(BenchCommand, CpuLinearChoosesTheDecodingProducts) {
+  const fs::path image = lisa::testing::golden_root() / "images" / "coffee.jpg";
+  const std::string common = "bench" + model_args() + " -i " + image.string() + " -r 1 -w 0 -n 2 -o json";  // on the CPU
+  const bool kernel_here = lisa::models::few_rows_linear_applies(at::ones({1, 8}), at::ones({1, 8}));
+  for (const std::string precision : {"fp32", "bf16"}) {
+    SCOPED_TRACE(precision);
+    const auto by_default = run_lisa(common + " --precision " + precision);
+    ASSERT_EQ(by_default.exit_code, 0) << by_default.output;
+    EXPECT_EQ(json::parse(by_default.output).at("cpu_linear"), kernel_here ? "few-rows" : "gemm");
+    const auto gemm = run_lisa(common + " --precision " + precision + " --cpu-linear gemm");
+    ASSERT_EQ(gemm.exit_code, 0) << gemm.output;
+    EXPECT_EQ(json::parse(gemm.output).at("cpu_linear"), "gemm");
+  }
+  const auto bad = run_lisa(common + " --cpu-linear blas");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find("--cpu-linear"), std::string::npos) << bad.output;
 }
 
 }  // namespace

@@ -27,5 +27,7 @@ at::Tensor few_rows_linear(const at::Tensor& x2d, const at::Tensor& weight);
 // Process-wide switch (default on), for benchmarks and tests that compare with at::linear.
 void set_few_rows_linear_enabled(bool enabled);
 bool few_rows_linear_enabled();
+// Enabled, and this CPU has AVX2 and FMA: decoding steps on the CPU use the kernel.
+bool few_rows_linear_available();
 
 }  // namespace lisa::models
