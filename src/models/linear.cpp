@@ -35,8 +35,8 @@ at::Tensor Linear::operator()(const at::Tensor& x) const {
 }
 
 at::Tensor Linear::full_precision(const at::Tensor& x) const {
-  if (x.dim() < 1 || x.size(-1) != weight.size(-1)) return at::linear(x, weight, bias);  // its error
-  const at::Tensor x2d = x.reshape({-1, x.size(-1)});
+  if (x.dim() < 1) return at::linear(x, weight, bias);  // its error
+  const at::Tensor x2d = x.reshape({-1, x.size(-1)});  // a width mismatch: not applicable, at::linear's error
   if (!few_rows_linear_applies(x2d, weight)) return at::linear(x, weight, bias);
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
   shape.back() = weight.size(0);
