@@ -136,24 +136,27 @@ TEST_P(BatchAnswers, Bf16BatchesKeepBatchOnesAnswers) {
   ASSERT_EQ(batched.size(), all.size());
   const bool exact = lisa::models::few_rows_linear_applies(at::ones({1, 8}, at::kBFloat16), at::ones({1, 8}, at::kBFloat16)) &&
                      engine(pipeline::Precision::kBf16).device().is_cpu();
-  size_t same_ids = 0;
+  size_t same_ids = 0, masks_compared = 0;
   for (const size_t i : all) {
     SCOPED_TRACE(cases_[i].name);
     ASSERT_TRUE(single[i].answer && batched[i].answer);
     const auto& a = *single[i].answer;
     const auto& b = *batched[i].answer;
-    if (a.token_ids != b.token_ids) continue;
-    ++same_ids;
-    ASSERT_EQ(a.masks.size(), b.masks.size());
-    for (size_t m = 0; m < a.masks.size(); ++m) {
-      const double uni = (a.masks[m].binary | b.masks[m].binary).sum().item<double>();
-      const double inter = (a.masks[m].binary & b.masks[m].binary).sum().item<double>();
-      EXPECT_GE(uni == 0 ? 1.0 : inter / uni, 0.98) << "mask " << m;
-      if (exact) {
-        EXPECT_TRUE(at::equal(a.masks[m].binary, b.masks[m].binary)) << "mask " << m;
+    // Masks are compared where the answers agree; the count of those that do not is the bar below.
+    if (a.token_ids == b.token_ids) {
+      ++same_ids;
+      ASSERT_EQ(a.masks.size(), b.masks.size());
+      for (size_t m = 0; m < a.masks.size(); ++m, ++masks_compared) {
+        const double uni = (a.masks[m].binary | b.masks[m].binary).sum().item<double>();
+        const double inter = (a.masks[m].binary & b.masks[m].binary).sum().item<double>();
+        EXPECT_GE(uni == 0 ? 1.0 : inter / uni, 0.98) << "mask " << m;
+        if (exact) {
+          EXPECT_TRUE(at::equal(a.masks[m].binary, b.masks[m].binary)) << "mask " << m;
+        }
       }
     }
   }
+  EXPECT_GT(masks_compared, 0u);
   EXPECT_GE(same_ids * 10, all.size() * 9);
   if (exact) {
     EXPECT_EQ(same_ids, all.size());

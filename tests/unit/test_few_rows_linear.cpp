@@ -22,7 +22,17 @@ struct KernelSwitch {
   bool before;
 };
 
-bool kernel_runs_here() { return few_rows_linear_applies(at::ones({1, 8}), at::ones({1, 8})); }
+// Asked of the CPU directly, not of the code under test, so that a broken detection cannot turn
+// every test below into a skip (AvailableExactlyWhereTheCpuHasAvx2AndFma checks the detection).
+bool cpu_has_avx2_and_fma() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+bool kernel_runs_here() { return cpu_has_avx2_and_fma(); }
 
 // The largest |y - exact| over all elements, in units of the bound of the kernel's arithmetic: K/8
 // sums per lane, 3 horizontal additions, then at most 7 tail terms, each rounding once in fp32 (2^-24
@@ -35,6 +45,13 @@ double error_in_bounds(const at::Tensor& y, const at::Tensor& x, const at::Tenso
   at::Tensor bound = scale * unit;
   if (y.scalar_type() == at::kBFloat16) bound = bound + exact.abs() * std::ldexp(1.0, -8);
   return ((y.to(at::kDouble) - exact).abs() / bound).max().item<double>();
+}
+
+TEST(FewRowsLinear, AvailableExactlyWhereTheCpuHasAvx2AndFma) {
+  EXPECT_EQ(few_rows_linear_available(), cpu_has_avx2_and_fma());
+  EXPECT_EQ(few_rows_linear_applies(at::ones({1, 8}), at::ones({1, 8})), cpu_has_avx2_and_fma());
+  const KernelSwitch off(false);
+  EXPECT_FALSE(few_rows_linear_available());
 }
 
 TEST(FewRowsLinear, AgreesWithTheExactProductWithinItsRoundingBound) {
