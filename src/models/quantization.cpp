@@ -10,8 +10,6 @@ namespace {
 // fp32's exponent range, so it survives the rounding).
 constexpr double kMinScale = 1e-30;
 
-int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
-
 QuantizedWeight quantize_int8(const at::Tensor& w) {
   QuantizedWeight q;
   q.mode = QuantMode::kInt8;

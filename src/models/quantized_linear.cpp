@@ -12,8 +12,6 @@ namespace {
 // weight is 1 MiB, so it is still in cache when the GEMM reads it.
 constexpr int64_t kTileRows = 64;
 
-int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
-
 // torch's CPU int4 packing needs N % 16 == 0; tinygemm reads N in tiles of 8.
 int64_t int4_row_multiple(at::Device device) { return device.is_cuda() ? 8 : 16; }
 

@@ -13,6 +13,7 @@
 #include "io/mapped_file.h"
 #include "io/zip_archive.h"
 #include "replay_registry.h"
+#include "support/file_bytes.h"
 
 namespace lisa::fuzz {
 namespace {
@@ -39,10 +40,7 @@ bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string file_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using lisa::testing::read_bytes;
 
 // The record's bytes; nullopt when `path` is not an archive the reader accepts (the corrupt
 // fixtures under io/bad are seeds of the archive targets, not of this one) or has no such record.
@@ -71,7 +69,7 @@ TEST(FuzzSeeds, EveryTargetRunsOverItsSeeds) {
       if (!entry.is_regular_file() || !ends_with(entry.path().string(), rule.suffix)) continue;
       SCOPED_TRACE(entry.path().string());
       const std::optional<std::string> bytes =
-          rule.zip_record.empty() ? file_bytes(entry.path()) : zip_record_bytes(entry.path(), rule.zip_record);
+          rule.zip_record.empty() ? read_bytes(entry.path()) : zip_record_bytes(entry.path(), rule.zip_record);
       if (!bytes) continue;
       target->second(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
       ++seeds;

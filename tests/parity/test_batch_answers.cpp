@@ -9,7 +9,6 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <opencv2/imgcodecs.hpp>
 
 #include "lisa/error.h"
 #include "lisa/image/read_image.h"
@@ -86,14 +85,6 @@ std::string message(const std::exception_ptr& error) {
   }
 }
 
-double iou(const at::Tensor& mask, const std::filesystem::path& golden_png) {
-  const cv::Mat golden = cv::imread(golden_png.string(), cv::IMREAD_GRAYSCALE);
-  const at::Tensor expected = at::from_blob(golden.data, {golden.rows, golden.cols}, at::kByte).clone().gt(0);
-  if (mask.sizes() != expected.sizes()) return 0;
-  const double uni = (mask | expected).sum().item<double>();
-  return uni == 0 ? 1.0 : (mask & expected).sum().item<double>() / uni;
-}
-
 // The reference's ids (which batch 1 reproduces, test_engine_parity.cpp) and masks.
 void expect_golden(const pipeline::BatchAnswer& result, const GoldenCase& golden) {
   SCOPED_TRACE(golden.name);
@@ -102,7 +93,7 @@ void expect_golden(const pipeline::BatchAnswer& result, const GoldenCase& golden
   EXPECT_EQ(result.answer->token_ids, golden.meta.at("generated_ids").get<std::vector<int64_t>>());
   const auto paths = golden.mask_paths();
   ASSERT_EQ(result.answer->masks.size(), paths.size());
-  for (size_t i = 0; i < paths.size(); ++i) EXPECT_GE(iou(result.answer->masks[i].binary, paths[i]), 0.999) << i;
+  for (size_t i = 0; i < paths.size(); ++i) EXPECT_GE(lisa::testing::iou_with_mask_png(result.answer->masks[i].binary, paths[i]), 0.999) << i;
   EXPECT_GT(result.answer->timings.decode_ms, 0);
   EXPECT_GE(result.answer->timings.total_ms, result.answer->timings.decode_ms + result.answer->timings.prefill_ms);
 }

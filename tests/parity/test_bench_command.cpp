@@ -18,11 +18,11 @@ using lisa::testing::fresh_dir;
 using lisa::testing::read_jsonl;
 using lisa::testing::run_lisa;
 
-std::string model_args() { return lisa::testing::golden_model_args(); }
+using lisa::testing::golden_model_args;
 
 TEST(BenchCommand, PrintsJsonWithTheAskedAnswerLength) {
   const fs::path image = lisa::testing::golden_root() / "images" / "coffee.jpg";
-  const auto run = run_lisa("bench" + model_args() + " -i " + image.string() + " -r 1 -w 0 -n 2 -o json --no-cuda-graphs");
+  const auto run = run_lisa("bench" + golden_model_args() + " -i " + image.string() + " -r 1 -w 0 -n 2 -o json --no-cuda-graphs");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const json report = json::parse(run.output);
   EXPECT_EQ(report.at("answer_tokens"), 2);
@@ -33,7 +33,7 @@ TEST(BenchCommand, PrintsJsonWithTheAskedAnswerLength) {
 // --cpu-linear chooses the decoding steps' products on the CPU, and the report says which ran.
 TEST(BenchCommand, CpuLinearChoosesTheDecodingProducts) {
   const fs::path image = lisa::testing::golden_root() / "images" / "coffee.jpg";
-  const std::string common = "bench" + model_args() + " -i " + image.string() + " -r 1 -w 0 -n 2 -o json";  // on the CPU
+  const std::string common = "bench" + golden_model_args() + " -i " + image.string() + " -r 1 -w 0 -n 2 -o json";  // on the CPU
   const bool kernel_here = lisa::models::few_rows_linear_applies(at::ones({1, 8}), at::ones({1, 8}));
   for (const std::string precision : {"fp32", "bf16"}) {
     SCOPED_TRACE(precision);

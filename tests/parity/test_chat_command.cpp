@@ -27,7 +27,7 @@ using lisa::testing::iou;
 using lisa::testing::read_mask;
 using lisa::testing::run_lisa;
 
-std::string model_args() { return lisa::testing::golden_model_args(); }
+using lisa::testing::golden_model_args;
 
 using lisa::testing::GoldenCase;
 
@@ -75,7 +75,7 @@ TEST(ChatCommand, AnswersEveryGoldenCaseLikeTheReference) {
     cases.push_back(std::move(golden));
   }
   ASSERT_GE(cases.size(), 8u);
-  const CommandResult run = run_lisa("chat" + model_args() + " --max-new-tokens 32 -o " + out.string(), input + "/quit\n");
+  const CommandResult run = run_lisa("chat" + golden_model_args() + " --max-new-tokens 32 -o " + out.string(), input + "/quit\n");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto answers = printed_answers(run.output);
   ASSERT_EQ(answers.size(), cases.size()) << run.output;
@@ -108,7 +108,7 @@ TEST(ChatCommand, ContinuesResetsAndSwitchesImages) {
   const std::string input = question(astronaut) + astronaut.image_path().string() + "\n" + follow_up + "/reset\n" +
                             question(astronaut) + "/image " + coins.image_path().string() + "\n" + question(coins);
   const fs::path out = fresh_dir("chat_turns");
-  const CommandResult run = run_lisa("chat" + model_args() + " --max-new-tokens 32 -o " + out.string(), input);
+  const CommandResult run = run_lisa("chat" + golden_model_args() + " --max-new-tokens 32 -o " + out.string(), input);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto answers = printed_answers(run.output);
   ASSERT_EQ(answers.size(), 4u) << run.output;
@@ -145,14 +145,14 @@ TEST(ChatCommand, ForceSegSaysSoAndWritesTheForcedMask) {
   ASSERT_EQ(coffee.meta.at("seg_count"), 0);
   const std::string input = question(coffee) + coffee.image_path().string() + "\n";
   const fs::path plain_out = fresh_dir("chat_unforced");
-  const CommandResult plain = run_lisa("chat" + model_args() + " --max-new-tokens 32 -o " + plain_out.string(), input);
+  const CommandResult plain = run_lisa("chat" + golden_model_args() + " --max-new-tokens 32 -o " + plain_out.string(), input);
   ASSERT_EQ(plain.exit_code, 0) << plain.output;
   EXPECT_NE(plain.output.find("(no [SEG] in this answer, so no mask"), std::string::npos) << plain.output;
   EXPECT_FALSE(fs::exists(plain_out / "coffee_mask_0.jpg"));
 
   const fs::path forced_out = fresh_dir("chat_forced");
   const CommandResult forced =
-      run_lisa("chat" + model_args() + " --max-new-tokens 32 --force-seg -o " + forced_out.string(), input);
+      run_lisa("chat" + golden_model_args() + " --max-new-tokens 32 --force-seg -o " + forced_out.string(), input);
   ASSERT_EQ(forced.exit_code, 0) << forced.output;
   const auto answers = printed_answers(forced.output);
   ASSERT_EQ(answers.size(), 1u) << forced.output;

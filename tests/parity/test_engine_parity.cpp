@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <opencv2/imgcodecs.hpp>
 
 #include "lisa/image/read_image.h"
 #include "lisa/pipeline/context.h"
@@ -46,18 +45,6 @@ class EngineParity : public lisa::testing::OnEachDevice {
 };
 std::map<std::string, std::unique_ptr<pipeline::Engine>> EngineParity::fp32_engines_;
 
-double iou(const at::Tensor& mask, const std::filesystem::path& golden_png) {
-  const cv::Mat golden = cv::imread(golden_png.string(), cv::IMREAD_GRAYSCALE);
-  EXPECT_FALSE(golden.empty()) << golden_png;
-  const at::Tensor expected =
-      at::from_blob(golden.data, {golden.rows, golden.cols}, at::kByte).clone().gt(0);
-  EXPECT_EQ(mask.sizes(), expected.sizes()) << golden_png;
-  if (mask.sizes() != expected.sizes()) return 0;
-  const double intersection = (mask & expected).sum().item<double>();
-  const double uni = (mask | expected).sum().item<double>();
-  return uni == 0 ? 1.0 : intersection / uni;
-}
-
 pipeline::Answer ask(const pipeline::Engine& engine, const GoldenCase& golden) {
   pipeline::Context context(engine);
   auto session = context.open(lisa::image::read_image(golden.image_path()));
@@ -77,7 +64,7 @@ void expect_masks(const pipeline::Answer& answer, const GoldenCase& golden, doub
   ASSERT_EQ(answer.masks.size(), golden.meta.at("seg_count").get<size_t>()) << golden.name;
   ASSERT_EQ(answer.masks.size(), paths.size()) << golden.name;
   for (size_t i = 0; i < paths.size(); ++i)
-    EXPECT_GE(iou(answer.masks[i].binary, paths[i]), min_iou) << golden.name << " mask " << i;
+    EXPECT_GE(lisa::testing::iou_with_mask_png(answer.masks[i].binary, paths[i]), min_iou) << golden.name << " mask " << i;
 }
 
 TEST_P(EngineParity, ChatCasesGiveTheReferenceIdsAndMasks) {

@@ -19,7 +19,7 @@ using lisa::testing::fresh_dir;
 using lisa::testing::read_jsonl;
 using lisa::testing::run_lisa;
 
-std::string model_args() { return lisa::testing::golden_model_args(); }
+using lisa::testing::golden_model_args;
 
 fs::path golden_split() { return lisa::testing::golden_root() / "reasonseg" / "val"; }
 
@@ -72,7 +72,7 @@ std::pair<double, double> validate_scores(const std::vector<CsvRow>& rows) {
 
 TEST(EvalCommand, TeacherForcedScoresEqualTheReference) {
   const fs::path out = fresh_dir("eval");
-  const CommandResult run = run_lisa("eval" + model_args() + " --data " +
+  const CommandResult run = run_lisa("eval" + golden_model_args() + " --data " +
                            (lisa::testing::golden_root() / "reasonseg" / "val").string() + " -o " + out.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   std::ifstream expected_file(lisa::testing::golden_root() / "reasonseg" / "expected.json");
@@ -104,7 +104,7 @@ TEST(EvalCommand, TeacherForcedScoresEqualTheReference) {
 
 TEST(EvalCommand, ScoresAreValidatesFormulaOnOneImage) {
   const fs::path out = fresh_dir("eval_limit1");
-  const CommandResult run = run_lisa("eval" + model_args() + " --limit 1 --data " + golden_split().string() + " -o " +
+  const CommandResult run = run_lisa("eval" + golden_model_args() + " --limit 1 --data " + golden_split().string() + " -o " +
                                      out.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto rows = read_per_image_csv(out / "per_image.csv");
@@ -120,7 +120,7 @@ TEST(EvalCommand, ScoresAreValidatesFormulaOnOneImage) {
 }
 
 TEST(EvalCommand, GenerateModeReportsItsAnswersConsistentlyAndRepeatably) {
-  const std::string args = "eval" + model_args() + " --mode generate --max-new-tokens 8 --data " + golden_split().string();
+  const std::string args = "eval" + golden_model_args() + " --mode generate --max-new-tokens 8 --data " + golden_split().string();
   const fs::path first = fresh_dir("eval_generate_1"), second = fresh_dir("eval_generate_2");
   const CommandResult run = run_lisa(args + " -o " + first.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -180,7 +180,7 @@ TEST(EvalCommand, BadAnnotationIsAnErrorLineAndTheOthersAreEvaluated) {
 
   const fs::path out = split.parent_path() / "out";
   const CommandResult run =
-      lisa::testing::run_lisa_within(120, "eval" + model_args() + " --data " + split.string() + " -o " + out.string());
+      lisa::testing::run_lisa_within(120, "eval" + golden_model_args() + " --data " + split.string() + " -o " + out.string());
   ASSERT_NE(run.exit_code, 124) << "eval did not finish in 120 s";
   EXPECT_EQ(run.exit_code, 3) << run.output;
   const auto lines = read_jsonl(out / "results.jsonl");
@@ -204,7 +204,7 @@ TEST(EvalCommand, OutThatIsAFileIsNamed) {
   const fs::path file = fresh_dir("eval_out_file") / "taken.txt";
   std::ofstream(file) << "keep me";
   const CommandResult run =
-      run_lisa("eval" + model_args() + " --data " + golden_split().string() + " -o " + file.string());
+      run_lisa("eval" + golden_model_args() + " --data " + golden_split().string() + " -o " + file.string());
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find(file.string() + ": exists and is not a directory"), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("internal error"), std::string::npos) << run.output;

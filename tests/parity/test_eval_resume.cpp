@@ -13,6 +13,7 @@
 #include "lisa/workflow/output_lock.h"
 #include "support/background.h"
 #include "support/cli.h"
+#include "support/file_bytes.h"
 #include "support/golden.h"
 
 namespace {
@@ -22,10 +23,7 @@ using namespace lisa::testing;  // the helpers for running `lisa` (support/)
 
 constexpr size_t kImages = 3;
 
-std::string file_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using lisa::testing::read_bytes;
 
 std::string eval_args() {
   return "eval" + golden_model_args() + " --limit " + std::to_string(kImages) + " --data " +
@@ -45,9 +43,9 @@ const WholeRun& whole_eval_run() {
     run.dir = fresh_dir("eval_resume");
     const CommandResult result = run_lisa(eval_args() + " -o " + (run.dir / "whole").string());
     EXPECT_EQ(result.exit_code, 0) << result.output;
-    run.results = file_text(run.dir / "whole" / "results.jsonl");
-    run.report = file_text(run.dir / "whole" / "report.json");
-    run.per_image = file_text(run.dir / "whole" / "per_image.csv");
+    run.results = read_bytes(run.dir / "whole" / "results.jsonl");
+    run.report = read_bytes(run.dir / "whole" / "report.json");
+    run.per_image = read_bytes(run.dir / "whole" / "per_image.csv");
     std::istringstream lines(run.results);
     for (std::string line; std::getline(lines, line);) run.lines.push_back(line);
     return run;
@@ -57,8 +55,8 @@ const WholeRun& whole_eval_run() {
 
 void expect_files_of_the_whole_run(const fs::path& out) {
   const WholeRun& whole = whole_eval_run();
-  EXPECT_EQ(file_text(out / "report.json"), whole.report);
-  EXPECT_EQ(file_text(out / "per_image.csv"), whole.per_image);
+  EXPECT_EQ(read_bytes(out / "report.json"), whole.report);
+  EXPECT_EQ(read_bytes(out / "per_image.csv"), whole.per_image);
 }
 
 // Starts `lisa eval ... ARGS -o OUT`, SIGKILLs it after its first result line and before its last,
@@ -69,7 +67,7 @@ fs::path kill_and_resume(const std::string& name, const std::string& args, const
   for (int attempt = 0; attempt < 5; ++attempt) {
     const fs::path out = whole.dir / (name + "-" + std::to_string(attempt));
     const pid_t child = start_lisa(eval_args() + args + " -o " + out.string(), whole.dir / "killed.log");
-    EXPECT_TRUE(wait_for([&] { return complete_lines(out / results) >= 1; })) << file_text(whole.dir / "killed.log");
+    EXPECT_TRUE(wait_for([&] { return complete_lines(out / results) >= 1; })) << read_bytes(whole.dir / "killed.log");
     ::kill(child, SIGKILL);
     wait_exit_code(child);
     const size_t done = complete_lines(out / results);
@@ -81,7 +79,7 @@ fs::path kill_and_resume(const std::string& name, const std::string& args, const
               std::string::npos)
         << resumed.output;
     // Every image once, in split order (a partial line the kill may have left is cut off).
-    EXPECT_EQ(file_text(out / results), whole.results);
+    EXPECT_EQ(read_bytes(out / results), whole.results);
     return out;
   }
   ADD_FAILURE() << "in 5 attempts the kill never landed while eval was running";
@@ -97,7 +95,7 @@ TEST(EvalResume, KilledShardResumedMergesIntoWhatOneRunWrites) {
   ASSERT_FALSE(out.empty());
   const CommandResult merged = run_lisa("merge " + out.string());
   ASSERT_EQ(merged.exit_code, 0) << merged.output;
-  EXPECT_EQ(file_text(out / "results.jsonl"), whole_eval_run().results);
+  EXPECT_EQ(read_bytes(out / "results.jsonl"), whole_eval_run().results);
   expect_files_of_the_whole_run(out);
 }
 
@@ -120,7 +118,7 @@ TEST(EvalResume, FailedImagesAreEvaluatedAgain) {
       << resumed.output;
   EXPECT_NE(resumed.output.find("removed 1 temporary file(s)"), std::string::npos) << resumed.output;
   EXPECT_FALSE(fs::exists(out / ".report.json.tmp-99999-0"));
-  EXPECT_EQ(file_text(out / "results.jsonl"),
+  EXPECT_EQ(read_bytes(out / "results.jsonl"),
             whole.lines[0] + "\n" + error_line + "\n" + whole.lines[1] + "\n" + whole.lines[2] + "\n");
   expect_files_of_the_whole_run(out);
 }
@@ -134,7 +132,7 @@ TEST(EvalResume, TwoCpuEnginesWriteWhatOneWrites) {
   const fs::path out = whole.dir / "devices";
   const CommandResult run = run_lisa(args + " --devices cpu,cpu -o " + out.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(file_text(out / "results.jsonl"), whole.results);
+  EXPECT_EQ(read_bytes(out / "results.jsonl"), whole.results);
   expect_files_of_the_whole_run(out);
 }
 
@@ -157,7 +155,7 @@ TEST(EvalResume, AModelThatCannotLoadKeepsTheEarlierResults) {
   const CommandResult run = run_lisa("eval -m " + (out / "no-such-model").string() + " --device cpu --data " +
                                      (golden_root() / "reasonseg" / "val").string() + " -o " + out.string());
   EXPECT_EQ(run.exit_code, 1) << run.output;
-  EXPECT_EQ(file_text(out / "results.jsonl"), R"({"image":"a.jpg","error":"from an earlier run"})" "\n");
+  EXPECT_EQ(read_bytes(out / "results.jsonl"), R"({"image":"a.jpg","error":"from an earlier run"})" "\n");
 }
 
 }  // namespace

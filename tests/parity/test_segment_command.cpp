@@ -23,7 +23,7 @@ using lisa::testing::iou;
 using lisa::testing::read_mask;
 using lisa::testing::run_lisa;
 
-std::string model_args() { return lisa::testing::golden_model_args(); }
+using lisa::testing::golden_model_args;
 
 // What chat.py prints for a case ends with the answer as segment records it (chat.py's text is the
 // whole conversation, decoded with its special tokens).
@@ -52,7 +52,7 @@ TEST(SegmentCommand, ReproducesEveryGoldenChatCase) {
     for (const auto& golden : goldens)
       prompts << json{{"image", golden.image_path().string()}, {"prompt", golden.meta.at("user_text")}}.dump() << "\n";
     prompts.close();
-    const CommandResult run = run_lisa("segment" + model_args() + " --conv-type " + conv_type +
+    const CommandResult run = run_lisa("segment" + golden_model_args() + " --conv-type " + conv_type +
                                        " --max-new-tokens 32 --prompts " + (dir / "prompts.jsonl").string() + " -o " +
                                        (dir / "out").string());
     ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -107,7 +107,7 @@ TEST(SegmentCommand, ReportsEachBadInputAndGoesOn) {
   fs::create_symlink(dir / "gone.jpg", dir / "dangling.jpg");
   fs::create_directory(dir / "folder.jpg");
   const fs::path out = dir / "out";
-  const CommandResult run = run_lisa("segment" + model_args() + " --max-new-tokens 4 --max-pixels 200000 --prompt \"the cat\"" +
+  const CommandResult run = run_lisa("segment" + golden_model_args() + " --max-new-tokens 4 --max-pixels 200000 --prompt \"the cat\"" +
                            " --images " + dir.string() + " " + (dir / "missing.jpg").string() + " -o " + out.string());
   EXPECT_EQ(run.exit_code, 3) << run.output;
   std::map<std::string, json> by_name;
@@ -135,18 +135,18 @@ TEST(SegmentCommand, MisusedOptionsAreNamedAndWriteNothing) {
   const fs::path dir = fresh_dir("segment_misuse");
   const std::string images = " --images " + (lisa::testing::golden_root() / "images" / "chelsea_small.png").string();
   std::ofstream(dir / "a_file") << "keep";
-  CommandResult run = run_lisa("segment" + model_args() + " --prompt x" + images + " -o " + (dir / "a_file").string());
+  CommandResult run = run_lisa("segment" + golden_model_args() + " --prompt x" + images + " -o " + (dir / "a_file").string());
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find((dir / "a_file").string() + ": the output folder is a file"), std::string::npos)
       << run.output;
   EXPECT_EQ(run.output.find("internal error"), std::string::npos) << run.output;
 
-  run = run_lisa("segment" + model_args() + " --prompt \"\"" + images + " -o " + (dir / "out").string());
+  run = run_lisa("segment" + golden_model_args() + " --prompt \"\"" + images + " -o " + (dir / "out").string());
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find("--prompt is empty"), std::string::npos) << run.output;
 
   std::ofstream(dir / "prompts.jsonl") << "\n";
-  run = run_lisa("segment" + model_args() + " --prompts " + (dir / "prompts.jsonl").string() + " -o " +
+  run = run_lisa("segment" + golden_model_args() + " --prompts " + (dir / "prompts.jsonl").string() + " -o " +
                  (dir / "out").string());
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find((dir / "prompts.jsonl").string() + ": no prompts in this file"), std::string::npos)
@@ -162,7 +162,7 @@ TEST(SegmentCommand, RecursiveDescendsIntoSubfolders) {
   fs::create_directories(dir / "in" / "sub");
   fs::copy_file(lisa::testing::golden_root() / "images" / "chelsea_small.png", dir / "in" / "top.png");
   fs::copy_file(lisa::testing::golden_root() / "images" / "chelsea_small.png", dir / "in" / "sub" / "inner.png");
-  const std::string args = "segment" + model_args() + " --max-new-tokens 4 --force-seg --prompt \"the cat\" --images " +
+  const std::string args = "segment" + golden_model_args() + " --max-new-tokens 4 --force-seg --prompt \"the cat\" --images " +
                            (dir / "in").string();
   CommandResult run = run_lisa(args + " -o " + (dir / "flat").string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -185,7 +185,7 @@ TEST(SegmentCommand, RecursiveDescendsIntoSubfolders) {
 TEST(SegmentCommand, ResumeRetriesFailedItemsAndRemovesStaleTemporaries) {
   const fs::path dir = fresh_dir("segment_retry");
   fs::copy_file(lisa::testing::golden_root() / "images" / "chelsea_small.png", dir / "first.png");
-  const std::string args = "segment" + model_args() + " --max-new-tokens 4 --force-seg --prompt \"the cat\" --images " +
+  const std::string args = "segment" + golden_model_args() + " --max-new-tokens 4 --force-seg --prompt \"the cat\" --images " +
                            (dir / "first.png").string() + " " + (dir / "later.png").string() + " -o " +
                            (dir / "out").string();
   CommandResult run = run_lisa(args);

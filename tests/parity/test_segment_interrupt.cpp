@@ -14,6 +14,7 @@
 
 #include "support/background.h"
 #include "support/cli.h"
+#include "support/file_bytes.h"
 #include "support/golden.h"
 #include "support/segment_output.h"
 
@@ -43,10 +44,7 @@ std::string segment_args(const fs::path& dir) {
          (dir / "in").string() + " -o ";
 }
 
-std::string file_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using lisa::testing::read_bytes;
 
 // The lines of `results` are the first lines of `whole` (input order; nothing recorded twice).
 void expect_prefix_of(const fs::path& results, const std::vector<nlohmann::json>& whole) {
@@ -106,7 +104,7 @@ TEST(SegmentInterrupt, SignalsAtRandomMomentsLeaveNoTemporaryAndWholeItems) {
     const fs::path out = dir / ("out" + std::to_string(round));
     const pid_t child = start_lisa(args + out.string());
     // From the moment it holds --out (its handlers are set) to about the middle of its items.
-    const bool locked = wait_for([&] { return file_text(out / ".lisa-segment.lock") == std::to_string(child) + "\n"; });
+    const bool locked = wait_for([&] { return read_bytes(out / ".lisa-segment.lock") == std::to_string(child) + "\n"; });
     const auto delay = std::uniform_int_distribution<int64_t>(0, run_ms.count() / 2)(random);
     if (locked) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     ::kill(child, signal);
@@ -138,7 +136,7 @@ TEST(SegmentInterrupt, ASecondRunIntoTheSameOutFailsAtOnceNamingTheFirst) {
   const fs::path out = dir / "out";
   const pid_t first = start_lisa(args + out.string());
   const std::string holder = std::to_string(first) + "\n";
-  const bool locked = wait_for([&] { return file_text(out / ".lisa-segment.lock") == holder; });
+  const bool locked = wait_for([&] { return read_bytes(out / ".lisa-segment.lock") == holder; });
   const CommandResult second = locked ? run_lisa(args + out.string()) : CommandResult{};
   int status = 0;
   ::waitpid(first, &status, 0);
@@ -148,7 +146,7 @@ TEST(SegmentInterrupt, ASecondRunIntoTheSameOutFailsAtOnceNamingTheFirst) {
       << second.output;
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_EQ(read_jsonl(out / "results.jsonl").size(), kPictures);  // nothing twice
-  EXPECT_EQ(file_text(out / ".lisa-segment.lock"), holder);
+  EXPECT_EQ(read_bytes(out / ".lisa-segment.lock"), holder);
   lisa::testing::expect_all_files_accounted_for(out, "two runs");
 }
 

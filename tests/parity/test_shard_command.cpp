@@ -14,6 +14,7 @@
 
 #include "support/background.h"
 #include "support/cli.h"
+#include "support/file_bytes.h"
 #include "support/golden.h"
 #include "support/segment_output.h"
 
@@ -22,10 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace lisa::testing;  // the helpers for running `lisa` (support/)
 
-std::string file_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using lisa::testing::read_bytes;
 
 // Runs `args + " --shard K/N"` for every K in `shards` at once; returns their exit codes by K.
 std::map<int, int> run_shards(const std::string& args, int n, const std::vector<int>& shards, const fs::path& logs) {
@@ -43,7 +41,7 @@ std::map<std::string, std::string> picture_files(const fs::path& dir) {
   std::map<std::string, std::string> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
     const auto ext = entry.path().extension();
-    if (ext == ".png" || ext == ".jpg") files[entry.path().filename().string()] = file_text(entry.path());
+    if (ext == ".png" || ext == ".jpg") files[entry.path().filename().string()] = read_bytes(entry.path());
   }
   return files;
 }
@@ -64,7 +62,7 @@ void copy_folder(const fs::path& from, const fs::path& to) {
 }
 
 // Four small pictures (two of them in a subfolder, so that --recursive ordering matters).
-std::string segment_args(const fs::path& dir) {
+std::string tree_segment_args(const fs::path& dir) {
   fs::create_directories(dir / "in" / "sub");
   const fs::path images = golden_root() / "images";
   fs::copy_file(images / "chelsea_small.png", dir / "in" / "b.png");
@@ -87,7 +85,7 @@ const WholeRun& whole_segment_run() {
   static const WholeRun whole = [] {
     WholeRun run;
     run.dir = fresh_dir("shard_segment");
-    run.args = segment_args(run.dir);
+    run.args = tree_segment_args(run.dir);
     const CommandResult result = run_lisa(run.args + " -o " + (run.dir / "whole").string());
     EXPECT_EQ(result.exit_code, 0) << result.output;
     run.lines = comparable_lines(run.dir / "whole" / "results.jsonl");
@@ -126,8 +124,8 @@ TEST(ShardCommand, SegmentShardsMergeIntoWhatOneRunWrites) {
   // Two shards side by side, then merged.
   const fs::path two = dir / "two";
   const auto codes = run_shards(args + " -o " + two.string(), 2, {0, 1}, dir);
-  for (const auto& [k, code] : codes) ASSERT_EQ(code, 0) << file_text(dir / ("shard-" + std::to_string(k) + ".log"));
-  EXPECT_NE(file_text(dir / "shard-1.log").find("segment: shard 1/2 (from --shard 1/2)"), std::string::npos);
+  for (const auto& [k, code] : codes) ASSERT_EQ(code, 0) << read_bytes(dir / ("shard-" + std::to_string(k) + ".log"));
+  EXPECT_NE(read_bytes(dir / "shard-1.log").find("segment: shard 1/2 (from --shard 1/2)"), std::string::npos);
   const CommandResult merged_two = run_lisa("merge " + two.string());
   ASSERT_EQ(merged_two.exit_code, 0) << merged_two.output;
   EXPECT_EQ(comparable_lines(two / "results.jsonl"), whole_lines);
@@ -186,7 +184,7 @@ TEST(ShardCommand, EvalShardsMergeIntoTheReportOfOneRun) {
 
   const fs::path shards = dir / "shards";
   for (const auto& [k, code] : run_shards(args + " -o " + shards.string(), 2, {0, 1}, dir))
-    ASSERT_EQ(code, 0) << file_text(dir / ("shard-" + std::to_string(k) + ".log"));
+    ASSERT_EQ(code, 0) << read_bytes(dir / ("shard-" + std::to_string(k) + ".log"));
   EXPECT_FALSE(fs::exists(shards / "report.json"));  // a shard alone has no report
 
   const fs::path missing = dir / "missing";
@@ -198,9 +196,9 @@ TEST(ShardCommand, EvalShardsMergeIntoTheReportOfOneRun) {
   ASSERT_EQ(merged.exit_code, 0) << merged.output;
   // Recomputed from the per-image counts in one pass over the images in split order: the same
   // floating-point sums, so the same bytes.
-  EXPECT_EQ(file_text(shards / "report.json"), file_text(dir / "whole" / "report.json"));
-  EXPECT_EQ(file_text(shards / "per_image.csv"), file_text(dir / "whole" / "per_image.csv"));
-  EXPECT_EQ(file_text(shards / "results.jsonl"), file_text(dir / "whole" / "results.jsonl"));
+  EXPECT_EQ(read_bytes(shards / "report.json"), read_bytes(dir / "whole" / "report.json"));
+  EXPECT_EQ(read_bytes(shards / "per_image.csv"), read_bytes(dir / "whole" / "per_image.csv"));
+  EXPECT_EQ(read_bytes(shards / "results.jsonl"), read_bytes(dir / "whole" / "results.jsonl"));
 }
 
 }  // namespace

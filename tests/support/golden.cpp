@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+
 #include "lisa/error.h"
 #include "lisa/image/clip_preprocess.h"
 #include "lisa/image/read_image.h"
@@ -172,6 +175,16 @@ std::vector<GoldenCase> golden_cases(const std::string& kind) {
   std::vector<GoldenCase> cases;
   for (const auto& dir : dirs) cases.push_back(GoldenCase::load(dir));
   return cases;
+}
+
+double iou_with_mask_png(const at::Tensor& mask, const std::filesystem::path& png) {
+  const cv::Mat golden = cv::imread(png.string(), cv::IMREAD_GRAYSCALE);
+  EXPECT_FALSE(golden.empty()) << png;
+  const at::Tensor expected = at::from_blob(golden.data, {golden.rows, golden.cols}, at::kByte).clone().gt(0);
+  EXPECT_EQ(mask.sizes(), expected.sizes()) << png;
+  if (mask.sizes() != expected.sizes()) return 0;
+  const double uni = (mask | expected).sum().item<double>();
+  return uni == 0 ? 1.0 : (mask & expected).sum().item<double>() / uni;
 }
 
 }  // namespace lisa::testing

@@ -53,6 +53,10 @@ struct GoldenCase {
   image::SamInput sam_input() const;
 };
 
+// IoU of a boolean mask [H, W] with a golden mask PNG (nonzero pixels are inside), 1 when both are
+// empty. An unreadable PNG or a size mismatch is a failed expectation, and the IoU is 0.
+double iou_with_mask_png(const at::Tensor& mask, const std::filesystem::path& png);
+
 // The cases of one kind ("chat" or "eval"), sorted by name; empty when the directory is absent.
 std::vector<GoldenCase> golden_cases(const std::string& kind);
 

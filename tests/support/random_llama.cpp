@@ -1,6 +1,7 @@
 #include "support/random_llama.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
 
 namespace lisa::testing {
 
@@ -42,6 +43,12 @@ models::LlamaWeights random_llama_weights(const models::LlamaOptions& options, u
   weights.norm = norm(H);
   weights.lm_head = matrix(options.vocab_size, H);
   return weights;
+}
+
+void expect_close(const at::Tensor& actual, const at::Tensor& expected, double relative) {
+  ASSERT_EQ(actual.sizes(), expected.sizes());
+  if (expected.numel() == 0) return;
+  EXPECT_LE((actual - expected).abs().max().item<double>(), relative * expected.abs().max().item<double>());
 }
 
 }  // namespace lisa::testing

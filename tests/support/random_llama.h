@@ -12,4 +12,8 @@ models::LlamaOptions random_llama_options(int64_t kv_heads = 4);
 models::LlamaWeights random_llama_weights(const models::LlamaOptions& options, uint64_t seed,
                                           const at::Device& device = at::kCPU);
 
+// Same sizes, and every element within `relative` times expected's largest magnitude (for paths
+// that sum in different orders: cached and uncached, batched and alone).
+void expect_close(const at::Tensor& actual, const at::Tensor& expected, double relative = 1e-4);
+
 }  // namespace lisa::testing

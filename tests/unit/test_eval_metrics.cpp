@@ -8,13 +8,10 @@
 
 #include "lisa/error.h"
 #include "lisa/eval/ground_truth.h"
+#include "test_render_support.h"
 
 namespace lisa::eval {
 namespace {
-
-// Intersections / unions from LISA's intersectionAndUnionGPU, IoUs by train_ds.py validate()'s rule
-// (float32 there), giou / ciou as mean / ratio (scripts/fixtures/make_reasonseg_fixture.py).
-const std::filesystem::path kEdgeSplit = std::filesystem::path(LISA_TEST_DATA_DIR) / "eval/reasonseg_edge";
 
 cv::Mat mask_of(const char* rows[], int height) {
   const int width = static_cast<int>(std::strlen(rows[0]));
@@ -69,18 +66,21 @@ TEST(Scores, AreValidatesMeanIouAndPooledRatioPerQueryKind) {
   EXPECT_EQ(*score({{"z.jpg", {0, 0}, false, 1}}).ciou, 0.0);  // the reference's sum(I)/(sum(U)+1e-10)
 }
 
+// Intersections / unions from LISA's intersectionAndUnionGPU, IoUs by train_ds.py validate()'s rule
+// (float32 there), giou / ciou as mean / ratio (scripts/fixtures/make_reasonseg_fixture.py).
 TEST(Scores, MatchLisaOnTheEdgeSplit) {
-  std::ifstream in(kEdgeSplit / "expected.json");
+  const std::filesystem::path split = lisa::testing::reasonseg_edge_split();
+  std::ifstream in(split / "expected.json");
   const nlohmann::json expected = nlohmann::json::parse(in);
   std::vector<ImageResult> results;
   for (const auto& e : expected["images"]) {
     const std::string name = e["image"];
     SCOPED_TRACE(name);
     const std::string stem = std::filesystem::path(name).stem().string();
-    const cv::Mat image = cv::imread((kEdgeSplit / "val" / name).string());
-    const ReasonSegAnnotation annotation = read_reasonseg_json(kEdgeSplit / "val" / (stem + ".json"));
+    const cv::Mat image = cv::imread((split / "val" / name).string());
+    const ReasonSegAnnotation annotation = read_reasonseg_json(split / "val" / (stem + ".json"));
     const cv::Mat truth = rasterise_ground_truth(annotation, image.rows, image.cols);
-    const cv::Mat prediction = cv::imread((kEdgeSplit / "pred" / (stem + ".png")).string(), cv::IMREAD_UNCHANGED);
+    const cv::Mat prediction = cv::imread((split / "pred" / (stem + ".png")).string(), cv::IMREAD_UNCHANGED);
     const ImageResult r{name, overlap(prediction, truth), annotation.is_sentence, 1};
     EXPECT_EQ(r.overlap.intersection, e["intersection"].get<int64_t>());
     EXPECT_EQ(r.overlap.union_area, e["union"].get<int64_t>());

@@ -11,9 +11,6 @@ namespace {
 using lisa::testing::ScratchDir;
 using lisa::testing::write_bytes;
 
-// Written by scripts/fixtures/make_reasonseg_fixture.py (annotations fed to LISA's own reader).
-const std::filesystem::path kEdgeSplit = std::filesystem::path(LISA_TEST_DATA_DIR) / "eval/reasonseg_edge";
-
 std::string error_of(const std::function<void()>& action) {
   try {
     action();
@@ -24,10 +21,10 @@ std::string error_of(const std::function<void()>& action) {
 }
 
 TEST(ReasonSegSplit, ListsJpgsWithTheirAnnotationsSorted) {
-  const auto samples = list_reasonseg_split(kEdgeSplit / "val");
+  const auto samples = list_reasonseg_split(lisa::testing::reasonseg_edge_split() / "val");
   ASSERT_EQ(samples.size(), 6u);
   EXPECT_EQ(samples.front().image.filename(), "cp1252_text.jpg");
-  EXPECT_EQ(samples.front().json, kEdgeSplit / "val/cp1252_text.json");
+  EXPECT_EQ(samples.front().json, lisa::testing::reasonseg_edge_split() / "val/cp1252_text.json");
   EXPECT_EQ(samples.back().image.filename(), "unicode_utf8.jpg");
 }
 
@@ -48,7 +45,7 @@ TEST(ReasonSegSplit, FollowsGlobAndReplaceRules) {
 }
 
 TEST(ReasonSegJson, ReadsUtf8AndFallsBackToCp1252) {
-  const ReasonSegAnnotation cp = read_reasonseg_json(kEdgeSplit / "val/cp1252_text.json");
+  const ReasonSegAnnotation cp = read_reasonseg_json(lisa::testing::reasonseg_edge_split() / "val/cp1252_text.json");
   ASSERT_EQ(cp.texts.size(), 1u);
   EXPECT_EQ(cp.texts[0], "  what\u2019s the caf\u00e9 owner holding? ");
   EXPECT_TRUE(cp.is_sentence);
@@ -56,7 +53,7 @@ TEST(ReasonSegJson, ReadsUtf8AndFallsBackToCp1252) {
   EXPECT_EQ(cp.shapes[0].label, "IGNORE_me");
   ASSERT_EQ(cp.shapes[0].points.size(), 3u);
   EXPECT_EQ(cp.shapes[0].points[0], (std::array<double, 2>{-3.7, -2.2}));
-  const ReasonSegAnnotation utf8 = read_reasonseg_json(kEdgeSplit / "val/unicode_utf8.json");
+  const ReasonSegAnnotation utf8 = read_reasonseg_json(lisa::testing::reasonseg_edge_split() / "val/unicode_utf8.json");
   EXPECT_EQ(utf8.texts[0], "\u00e7a \u2014 \u6c34\u676f");
   EXPECT_FALSE(utf8.is_sentence);
 }

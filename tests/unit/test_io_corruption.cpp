@@ -6,14 +6,12 @@
 
 #include "io_fixtures.h"
 #include "lisa/io/checkpoint.h"
+#include "support/file_bytes.h"
 
 namespace lisa::testing {
 namespace {
 
-std::string read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using lisa::testing::read_bytes;
 
 // Opens `bytes` as a checkpoint file and reads every tensor; false when it is rejected.
 bool open_and_read(const std::filesystem::path& path, const std::string& bytes) {

@@ -35,11 +35,7 @@ class LlamaBatchGeneration : public ::testing::Test {
   }
 };
 
-void expect_close(const at::Tensor& actual, const at::Tensor& expected) {
-  ASSERT_EQ(actual.sizes(), expected.sizes());
-  if (expected.numel() == 0) return;
-  EXPECT_LE((actual - expected).abs().max().item<double>(), 1e-5 * expected.abs().max().item<double>());
-}
+using lisa::testing::expect_close;
 
 TEST_F(LlamaBatchGeneration, OneRowStepIsBitIdenticalToForward) {
   KvCache a = model.make_cache(8), b = model.make_cache(8);
@@ -116,7 +112,7 @@ TEST_F(LlamaBatchGeneration, RaggedSequencesStopAtTheirOwnEosOrLimit) {
     EXPECT_EQ(results[i].tokens, expected[i].tokens);
     EXPECT_EQ(streamed[i], expected[i].tokens);
     EXPECT_TRUE(at::equal(results[i].prefill_logits, expected[i].prefill_logits));  // the prefill is batch 1
-    expect_close(results[i].seg_hidden, expected[i].seg_hidden);
+    expect_close(results[i].seg_hidden, expected[i].seg_hidden, 1e-5);
     EXPECT_EQ(caches[i].length(), p[i].embeds.size(1) + static_cast<int64_t>(expected[i].tokens.size()) - 1);
   }
   // Finished sequences left the batch: the steps shrink from 4 rows to 1.

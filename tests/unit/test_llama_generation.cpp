@@ -51,11 +51,7 @@ class LlamaGeneration : public ::testing::Test {
   }
 };
 
-void expect_close(const at::Tensor& actual, const at::Tensor& expected) {
-  ASSERT_EQ(actual.sizes(), expected.sizes());
-  if (expected.numel() == 0) return;
-  EXPECT_LE((actual - expected).abs().max().item<double>(), 1e-4 * expected.abs().max().item<double>());
-}
+using lisa::testing::expect_close;
 
 TEST_F(LlamaGeneration, SpliceReplacesThePlaceholderByTheImageRows) {
   const MultimodalSequence s = prompt({1, 5, kImagePlaceholderId, 7, 8});

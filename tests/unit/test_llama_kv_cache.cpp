@@ -42,10 +42,7 @@ at::Tensor naive_forward(const LlamaOptions& o, const LlamaWeights& w, const at:
   return norm(x, w.norm).unsqueeze(0).to(at::kFloat);
 }
 
-void expect_close(const at::Tensor& actual, const at::Tensor& expected) {
-  ASSERT_EQ(actual.sizes(), expected.sizes());
-  EXPECT_LE((actual - expected).abs().max().item<double>(), 1e-4 * expected.abs().max().item<double>());
-}
+using lisa::testing::expect_close;
 
 class LlamaWithCache : public ::testing::TestWithParam<int64_t /* kv heads */> {
  protected:

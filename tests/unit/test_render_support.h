@@ -1,5 +1,5 @@
 #pragma once
-// Helpers shared by the render and eval tests: a scratch directory and whole-file reads.
+// Helpers shared by the render and eval tests: a scratch directory (and, from support/, whole-file reads).
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,6 +10,8 @@
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "support/file_bytes.h"
 
 namespace lisa::testing {
 
@@ -33,15 +35,11 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
-inline std::string read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-inline void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
+// tests/data/eval/reasonseg_edge: ReasonSeg annotations with their edge cases (cp1252 text, shapes
+// the reference draws oddly), written by scripts/fixtures/make_reasonseg_fixture.py, with the
+// reference's masks and metrics for them.
+inline std::filesystem::path reasonseg_edge_split() {
+  return std::filesystem::path(LISA_TEST_DATA_DIR) / "eval/reasonseg_edge";
 }
 
 }  // namespace lisa::testing

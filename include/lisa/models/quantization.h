@@ -73,4 +73,7 @@ QuantizedWeight concat_rows(const std::vector<const QuantizedWeight*>& weights);
 // device). `group_size` is read for int4 only. mode must not be kNone.
 QuantizedWeight quantize_weight(const at::Tensor& weight, QuantMode mode, int64_t group_size);
 
+// `value` rounded up to a multiple of `multiple` (> 0): padded widths and packed row counts.
+inline int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
 }  // namespace lisa::models
