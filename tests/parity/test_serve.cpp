@@ -25,6 +25,7 @@
 #include "lisa/tokenizer/display_text.h"
 #include "server/base64.h"
 #include "support/cli.h"
+#include "support/file_bytes.h"
 #include "support/golden.h"
 
 namespace {
@@ -36,10 +37,7 @@ using lisa::testing::GoldenCase;
 
 constexpr const char* kKey = "test-key-0123";
 
-std::string file_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using lisa::testing::read_bytes;
 
 GoldenCase golden(const std::string& name) { return GoldenCase::load(lisa::testing::golden_root() / "chat" / name); }
 std::string user_text(const GoldenCase& c) { return c.meta.at("user_text").get<std::string>(); }
@@ -96,7 +94,7 @@ lisa::server::ServerOptions test_options() {
 httplib::Headers auth() { return {{"X-API-Key", kKey}}; }
 
 json segment_json(const fs::path& image, const std::string& prompt, int max_new_tokens) {
-  return {{"image", lisa::server::base64_encode(file_bytes(image))}, {"prompt", prompt}, {"max_new_tokens", max_new_tokens}};
+  return {{"image", lisa::server::base64_encode(read_bytes(image))}, {"prompt", prompt}, {"max_new_tokens", max_new_tokens}};
 }
 
 // An SSE body as (event, data) pairs, comments skipped.
@@ -159,7 +157,7 @@ TEST_F(Serve, AnswersLikeSegmentCommand) {
   ASSERT_EQ(lines.size(), 2u);
 
   httplib::MultipartFormDataItems form = {
-      {"image", file_bytes(astronaut.image_path()), "astronaut.jpg", "image/jpeg"},
+      {"image", read_bytes(astronaut.image_path()), "astronaut.jpg", "image/jpeg"},
       {"prompt", user_text(astronaut), "", ""},
       {"max_new_tokens", "32", "", ""}};
   auto res = server_->client().Post("/v1/segment", auth(), form);
@@ -484,7 +482,7 @@ TEST_F(Serve, SixteenClientsAgainstAQueueOfFour) {
       ++started;
       while (started < 16) std::this_thread::yield();  // all at once
       auto res = server_->client().Post("/v1/segment", auth(), body.dump(), "application/json");
-      if (!res) return std::pair<int, std::string>{-1, ""};
+      if (!res) return std::pair<int, std::string>{-1, httplib::to_string(res.error())};
       if (res->status == 503) {
         EXPECT_EQ(res->get_header_value("Retry-After"), "1");
       }
