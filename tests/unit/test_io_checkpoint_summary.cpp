@@ -153,11 +153,11 @@ TEST(InspectCommand, PrintsTheTable) {
 TEST(InspectCommand, PrintsJson) {
   std::string output;
   ASSERT_EQ(run_lisa("inspect --json " + io_fixture("lisa-tiny-safetensors").string(), output), 0) << output;
-  const auto json = nlohmann::json::parse(output);
-  EXPECT_EQ(json["format"], "safetensors (2 files)");
-  EXPECT_EQ(json["tensors"], summary_of("lisa-tiny-safetensors").tensors);
-  EXPECT_EQ(json["config"]["kind"], "LISA");
-  EXPECT_EQ(json["added_tokens"][0]["content"], "[SEG]");
+  const auto report = nlohmann::json::parse(output);
+  EXPECT_EQ(report["format"], "safetensors (2 files)");
+  EXPECT_EQ(report["tensors"], summary_of("lisa-tiny-safetensors").tensors);
+  EXPECT_EQ(report["config"]["kind"], "LISA");
+  EXPECT_EQ(report["added_tokens"][0]["content"], "[SEG]");
 }
 
 TEST(InspectCommand, BadCheckpointIsOneErrorLine) {

@@ -62,8 +62,6 @@ class TokenizerTest : public ::testing::Test {
   Ids plain(const std::string& text) const { return tok().encode(text, /*add_special_tokens=*/false); }
 };
 
-}  // namespace
-
 TEST_F(TokenizerTest, SpecialIdsAreTheModelsPieces) {
   EXPECT_EQ(tok().id_to_piece(tok().bos_id()), "<s>");
   EXPECT_EQ(tok().id_to_piece(tok().eos_id()), "</s>");
@@ -280,3 +278,5 @@ TEST_F(TokenizerFilesTest, LoadingNeedsTheSegToken) {
   special.edit("special_tokens_map.json", [](auto& map) { map["additional_special_tokens"] = {"[SEG]"}; });
   EXPECT_EQ(Tokenizer::load(special.path()).seg_token_id(), Tokenizer::load(special.path()).size() - 1);
 }
+
+}  // namespace
