@@ -62,7 +62,7 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
   command.add_option("--conv-type", options.conv_type, "conversation template")
       ->capture_default_str()
       ->check(CLI::IsMember({"llava_v1", "llava_llama_2"}));
-  command.add_option("--threads", runtime_options().threads, "CPU threads (0: all cores)")
+  command.add_option("--threads", runtime_options().threads, "CPU threads (0: OMP_NUM_THREADS when set, else all cores)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   command.add_flag("--no-cuda-graphs", options.no_cuda_graphs,

@@ -1,10 +1,16 @@
 #include "stop_signals.h"
 
+#include <atomic>
+
 namespace lisa::cli {
 
 namespace {
 
-volatile std::sig_atomic_t received_signal = 0;
+// Written by the handler, read by the worker threads (segment's workers poll it between items), so
+// a lock-free atomic: volatile sig_atomic_t is only safe for the thread that took the signal, and
+// ThreadSanitizer reported that read as a data race. Lock-free atomics are async-signal-safe.
+std::atomic<int> received_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free atomic");
 
 // The first signal is recorded; both then get their default action back, so the next one of either
 // kind ends the process (sigaction is async-signal-safe).

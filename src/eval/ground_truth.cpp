@@ -72,7 +72,7 @@ cv::Mat rasterise_ground_truth(const ReasonSegAnnotation& annotation, int height
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return drawables[a].area != drawables[b].area ? drawables[a].area > drawables[b].area : a > b;
   });
-  cv::Mat mask = cv::Mat::zeros(height, width, CV_8UC1);
+  cv::Mat mask(height, width, CV_8UC1, cv::Scalar(0));
   for (size_t i : order) draw(mask, drawables[i].polygon, drawables[i].value);
   return mask;
 }

@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "lisa/models/few_rows_linear.h"
@@ -11,9 +13,20 @@
 
 namespace lisa::pipeline {
 
+int default_cpu_threads() {
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    try {
+      size_t used = 0;
+      const int threads = std::stoi(env, &used);
+      if (used == std::string(env).size() && threads > 0) return threads;
+    } catch (const std::exception&) {  // not a number: every core, as below
+    }
+  }
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 void set_up_runtime(const RuntimeOptions& options) {
-  at::set_num_threads(options.threads > 0 ? options.threads
-                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  at::set_num_threads(options.threads > 0 ? options.threads : default_cpu_threads());
   models::use_ieee_fp32(at::Device(at::kCUDA));
   reuse_large_cpu_blocks();
   models::set_few_rows_linear_enabled(options.few_rows_linear);

@@ -68,7 +68,7 @@ eval::ImageResult score_sample(const eval::ReasonSegSample& sample, const Prepar
   result.image = sample.image.filename().string();
   result.is_sentence = prepared.is_sentence;
   result.n_seg = static_cast<int>(answer.masks.size());
-  const cv::Mat prediction = answer.masks.empty() ? cv::Mat::zeros(prepared.ground_truth.size(), CV_8UC1)
+  const cv::Mat prediction = answer.masks.empty() ? cv::Mat(prepared.ground_truth.size(), CV_8UC1, cv::Scalar(0))
                                                   : render::mask_image(answer.masks.front().binary);
   result.overlap = eval::overlap(prediction, prepared.ground_truth);
   if (options.save_masks)

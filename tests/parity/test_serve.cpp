@@ -472,7 +472,7 @@ TEST_F(Serve, SixteenClientsAgainstAQueueOfFour) {
   const GoldenCase cases[] = {golden("astronaut_wide"), golden("coins_strip"), golden("chelsea_small"), golden("camera_gray_tall")};
   std::vector<json> expected;
   for (const auto& c : cases) expected.push_back(post_json(segment_json(c.image_path(), user_text(c), 8)).at("token_ids"));
-  const long baseline = resident_kib();
+  [[maybe_unused]] const long baseline = resident_kib();  // unused under ThreadSanitizer (below)
   const uint64_t refused_before = server_->server().metrics().requests("/v1/segment", 503);
   std::vector<std::future<std::pair<int, std::string>>> clients;
   std::atomic<int> started{0};
@@ -507,7 +507,9 @@ TEST_F(Serve, SixteenClientsAgainstAQueueOfFour) {
   ASSERT_EQ(status_of(metrics), 200);
   EXPECT_NE(metrics->body.find("lisa_queue_depth 0\n"), std::string::npos) << metrics->body;
   EXPECT_EQ(status_of(server_->client().Get("/health")), 200);
+#if !defined(__SANITIZE_THREAD__)  // ThreadSanitizer's allocator and shadow memory keep what was freed resident
   EXPECT_LT(resident_kib() - baseline, 64 * 1024) << "resident memory grew by more than 64 MiB";
+#endif
 }
 
 }  // namespace

@@ -5,11 +5,15 @@
 namespace lisa::pipeline {
 
 struct RuntimeOptions {
-  int threads = 0;  // libtorch's intra-op CPU threads; 0: all cores
+  int threads = 0;  // libtorch's intra-op CPU threads; 0: default_cpu_threads()
   // fp32 and bf16 decoding steps on the CPU through models/few_rows_linear.h; false: at::linear everywhere
   // (`lisa bench --cpu-linear gemm`, to compare the two in one run).
   bool few_rows_linear = true;
 };
+
+// The CPU threads used when none are asked: OMP_NUM_THREADS when it holds a positive whole number
+// (as libtorch itself, and PyTorch, take it), else every core.
+int default_cpu_threads();
 
 // - CPU threads as asked;
 // - float32 on CUDA in IEEE precision, not TF32 (models/fp32_math.h: fp32 promises the reference's
