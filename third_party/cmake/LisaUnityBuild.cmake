@@ -1,6 +1,6 @@
 # Unity ("jumbo") builds: each target's sources are compiled in batches, one translation unit per
 # batch. Loading the precompiled libtorch/ATen header and instantiating what it declares costs
-# about 4.5 s per translation unit whatever the file holds (an empty file takes that long), which
+# about 4.3 s per translation unit whatever the file holds (an empty file takes that long), which
 # was over half of a fresh build's compile time; batching pays it once per batch instead.
 #
 #   -DLISA_UNITY_BUILD=OFF        one translation unit per file (what an edit-compile loop on one
