@@ -4,7 +4,7 @@
 //
 // Paths (measured on a 2-core AVX2 CPU, docs/benchmarks.md "Quantized LLM weights"):
 //   CPU int8, fewer than kCpuKernelMaxRows rows (decoding): torch's _weight_int8pack_mm (bf16
-//     activations; it needs K % 8 == 0, else the dequantize path always).
+//     activations; it needs K % 16 == 0, else the dequantize path always, and 16-byte aligned rows).
 //   CPU int8, more rows (prefill): dequantize tiles of output channels to fp32 and multiply with the
 //     regular fp32 GEMM; on this CPU fp32 GEMM is 3-6x faster than bf16 GEMM and 1.5-2x faster than
 //     the int8 kernel at a few hundred rows.
