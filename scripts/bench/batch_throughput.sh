@@ -7,9 +7,10 @@
 #
 # CPU_LINEARS="few-rows gemm" also runs every case with libtorch's GEMM for the decoding steps'
 # products (`lisa bench --cpu-linear gemm`), for comparison in the same run; ratios are to the first.
+# CPU_ATTENTIONS="kernel sdpa" does the same for the decoding steps' attention (`--cpu-attention sdpa`).
 #
 # Settings (environment): PRECISIONS="fp32 bf16"  BATCH_SIZES="1 2 4 8 16"  ANSWER_TOKENS=64
-#   CPU_LINEARS="few-rows"
+#   CPU_LINEARS="few-rows"  CPU_ATTENTIONS="kernel"
 #   THREADS=2  REPS=2  WARMUP=1  IMAGE=<photo>  PROMPT=<question>  LISA_BIN=build/lisa
 #   MODELS_DIR=build/bench/models  RESULTS_DIR=build/bench/results/batch
 set -euo pipefail
@@ -18,6 +19,7 @@ BENCH="$ROOT/scripts/bench"
 PRECISIONS="${PRECISIONS:-fp32 bf16}"
 BATCH_SIZES="${BATCH_SIZES:-1 2 4 8 16}"
 CPU_LINEARS="${CPU_LINEARS:-few-rows}"
+CPU_ATTENTIONS="${CPU_ATTENTIONS:-kernel}"
 ANSWER_TOKENS="${ANSWER_TOKENS:-64}"
 THREADS="${THREADS:-2}"
 REPS="${REPS:-2}"
@@ -43,36 +45,43 @@ if (( THREADS > 0 )); then export OMP_NUM_THREADS="$THREADS"; fi
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$RESULTS_DIR/context.txt"
 for precision in $PRECISIONS; do
   for linear in $CPU_LINEARS; do
+  for attention in $CPU_ATTENTIONS; do
   for batch in $BATCH_SIZES; do
     command=("$LISA_BIN" bench -m "$CKPT/lisa" --vision-tower "$CKPT/clip" -i "$IMAGE" -p "$PROMPT"
              -r "$REPS" -w "$WARMUP" -n "$ANSWER_TOKENS" -o json --device cpu --precision "$precision"
-             --threads "$THREADS" --batch-size "$batch" --cpu-linear "$linear")
+             --threads "$THREADS" --batch-size "$batch" --cpu-linear "$linear"
+             --cpu-attention "$attention")
     echo "${command[*]}" >> "$RESULTS_DIR/context.txt"
-    "${command[@]}" > "$RESULTS_DIR/$precision-$linear-b$batch.json"
-    echo "  $precision $linear B=$batch done at $(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$RESULTS_DIR/context.txt"
+    "${command[@]}" > "$RESULTS_DIR/$precision-$linear-$attention-b$batch.json"
+    echo "  $precision $linear $attention B=$batch done at $(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$RESULTS_DIR/context.txt"
+  done
   done
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RESULTS_DIR/context.txt"
 
-"$PYTHON" - "$RESULTS_DIR" $PRECISIONS -- $CPU_LINEARS -- $BATCH_SIZES <<'PY'
-import json, sys
+"$PYTHON" - "$RESULTS_DIR" $PRECISIONS -- $CPU_LINEARS -- $CPU_ATTENTIONS -- $BATCH_SIZES <<'PY'
+import itertools, json, sys
 from pathlib import Path
 args = sys.argv[2:]
-split = args.index("--")
-precisions, rest = args[:split], args[split + 1:]
-split = rest.index("--")
-linears, batches = rest[:split], rest[split + 1:]
+axes, current = [], []
+for arg in args + ["--"]:
+    if arg == "--":
+        axes.append(current)
+        current = []
+    else:
+        current.append(arg)
+precisions, linears, attentions, batches = axes
 results = Path(sys.argv[1])
-print("| precision | CPU linear | B | decode tok/s (sum over batch) | x first B=1 | images/min | x first B=1 | decode ms per step |")
-print("|---|---|---:|---:|---:|---:|---:|---:|")
+print("| precision | CPU linear | CPU attention | B | decode tok/s (sum over batch) | x first B=1 | images/min | x first B=1 | decode ms per step |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|")
 for precision in precisions:
   base = None
-  for linear in linears:
+  for linear, attention in itertools.product(linears, attentions):
     for batch in batches:
-        report = json.loads((results / f"{precision}-{linear}-b{batch}.json").read_text())
-        # fp32 and bf16 only: fp16 uses libtorch's kernels whatever --cpu-linear says.
-        used = report.get("cpu_linear", linear)
+        report = json.loads((results / f"{precision}-{linear}-{attention}-b{batch}.json").read_text())
+        # fp32 and bf16 only: fp16 uses libtorch's kernels whatever --cpu-linear / --cpu-attention say.
+        used = report.get("cpu_linear", linear) + " | " + report.get("cpu_attention", attention)
         rate = report["decode_tokens_per_s"]["mean"]
         images = report["images_per_minute"]["mean"]
         base = base or (rate, images)

@@ -47,6 +47,11 @@ Action add_bench_command(CLI::App& app) {
          "few-rows | gemm: fp32 and bf16 decoding steps on the CPU through the engine's few-rows kernel (default) or "
          "libtorch's GEMM, to compare them")
       ->check(CLI::IsMember({"few-rows", "gemm"}));
+  sub->add_option_function<std::string>(
+         "--cpu-attention", [](const std::string& path) { runtime_options().decode_attention = path == "kernel"; },
+         "kernel | sdpa: the attention of fp32 and bf16 decoding steps on the CPU through the engine's kernel "
+         "(default) or libtorch's scaled_dot_product_attention, to compare them")
+      ->check(CLI::IsMember({"kernel", "sdpa"}));
   return [args] {
     const auto engine = pipeline::Engine::load(args->model.engine_options());
     const auto picture = image::read_image(args->image);
@@ -64,7 +69,8 @@ Action add_bench_command(CLI::App& app) {
     } else {
       std::cout << "lisa bench: " << engine->model_dir().string() << ", " << report.device << ", " << report.precision
                 << (report.cuda_graphs ? ", CUDA graphs" : "")
-                << (report.few_rows_linear ? ", few-rows decoding products" : "") << "\n\n"
+                << (report.few_rows_linear ? ", few-rows decoding products" : "")
+                << (report.decode_attention ? ", decoding attention kernel" : "") << "\n\n"
                 << workflow::bench_markdown(report);
     }
     return 0;

@@ -9,36 +9,20 @@
 #include <cstdint>
 #include <cstring>
 
+#include "avx2_vectors.h"
 #include "lisa/error.h"
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define LISA_FEW_ROWS_X86 1
-#endif
 
 namespace lisa::models {
 
 namespace {
 
-std::atomic<bool> g_enabled{true};
+std::atomic<bool> g_few_rows_enabled{true};
 
-#ifdef LISA_FEW_ROWS_X86
+#ifdef LISA_AVX2_KERNELS
 
-#define LISA_AVX2_FMA __attribute__((target("avx2,fma")))
-// The accumulators must be registers: without full unrolling GCC keeps the arrays on the stack.
-#define LISA_UNROLL _Pragma("GCC unroll 16")
-
-bool cpu_supported() {
-  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return supported;
-}
-
-LISA_AVX2_FMA inline float horizontal_sum(__m256 v) {
-  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-  return _mm_cvtss_f32(sum);
-}
+using avx2::horizontal_sum;
+using avx2::load8;
+using avx2::to_float;
 
 // Output channels per block: the rows of W read together. With kRowsPerBlock rows of x at most, the
 // accumulators (3 x 4), the x vectors (3) and one W vector fill the 16 AVX2 registers.
@@ -46,20 +30,6 @@ constexpr int kChannelsPerBlock = 4;
 constexpr int kRowsPerBlock = 3;  // multiply_channels dispatches passes of 3, 2 or 1 rows
 
 constexpr int64_t kLineBytes = 64;
-
-// Eight weights as fp32: fp32 as they are; bf16 (its bits as uint16_t) are the high halves of fp32.
-LISA_AVX2_FMA inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
-LISA_AVX2_FMA inline __m256 load8(const uint16_t* p) {
-  const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
-}
-inline float to_float(float value) { return value; }
-inline float to_float(uint16_t bf16_bits) {
-  const uint32_t bits = static_cast<uint32_t>(bf16_bits) << 16;
-  float value;
-  std::memcpy(&value, &bits, sizeof value);
-  return value;
-}
 
 // y[m][n] = x[m] . w[n] for MR rows of x and NR rows of w. Each (m, n) is 8 lane sums over k in steps
 // of 8, one horizontal sum, then the k % 8 tail in order: the same for every MR and NR.
@@ -138,7 +108,6 @@ void multiply(const float* x, int64_t M, const W* w, int64_t N, int64_t K, float
 
 #else
 
-bool cpu_supported() { return false; }
 template <typename W>
 void multiply(const float*, int64_t, const W*, int64_t, int64_t, float*) {}
 
@@ -172,8 +141,8 @@ at::Tensor few_rows_linear(const at::Tensor& x2d, const at::Tensor& weight) {
   return y.to(x2d.scalar_type());
 }
 
-void set_few_rows_linear_enabled(bool enabled) { g_enabled.store(enabled, std::memory_order_relaxed); }
-bool few_rows_linear_enabled() { return g_enabled.load(std::memory_order_relaxed); }
-bool few_rows_linear_available() { return few_rows_linear_enabled() && cpu_supported(); }
+void set_few_rows_linear_enabled(bool enabled) { g_few_rows_enabled.store(enabled, std::memory_order_relaxed); }
+bool few_rows_linear_enabled() { return g_few_rows_enabled.load(std::memory_order_relaxed); }
+bool few_rows_linear_available() { return few_rows_linear_enabled() && avx2::cpu_has_avx2_and_fma(); }
 
 }  // namespace lisa::models

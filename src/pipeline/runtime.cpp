@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "lisa/models/decode_attention.h"
 #include "lisa/models/few_rows_linear.h"
 #include "lisa/models/fp32_math.h"
 #include "lisa/pipeline/cpu_block_cache.h"
@@ -30,6 +31,7 @@ void set_up_runtime(const RuntimeOptions& options) {
   models::use_ieee_fp32(at::Device(at::kCUDA));
   reuse_large_cpu_blocks();
   models::set_few_rows_linear_enabled(options.few_rows_linear);
+  models::set_decode_attention_enabled(options.decode_attention);
 }
 
 }  // namespace lisa::pipeline

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "lisa/error.h"
+#include "lisa/models/decode_attention.h"
 #include "lisa/models/few_rows_linear.h"
 #include "lisa/pipeline/batch.h"
 #include "lisa/pipeline/context.h"
@@ -149,6 +150,8 @@ BenchReport run_bench(const pipeline::Engine& engine, const image::Image& pictur
   report.cuda_graphs = context.uses_cuda_graphs();
   report.few_rows_linear = engine.device().is_cpu() && engine.precision() != pipeline::Precision::kFp16 &&
                            models::few_rows_linear_available();
+  report.decode_attention = engine.device().is_cpu() && engine.precision() != pipeline::Precision::kFp16 &&
+                            models::decode_attention_available();
   measure_peak_memory(engine.device(), report);
   return report;
 }
@@ -190,6 +193,7 @@ std::string bench_json(const BenchReport& report) {
   json["precision"] = report.precision;
   json["cuda_graphs"] = report.cuda_graphs;
   json["cpu_linear"] = report.few_rows_linear ? "few-rows" : "gemm";
+  json["cpu_attention"] = report.decode_attention ? "kernel" : "sdpa";
   json["peak_memory_gib"] = report.peak_memory_gib;
   json["peak_memory_kind"] = report.peak_memory_kind;
   return json.dump(2);

@@ -11,28 +11,17 @@
 
 #include "lisa/models/few_rows_linear.h"
 #include "lisa/models/linear.h"
+#include "support/cpu_features.h"
+#include "support/scoped_switch.h"
 
 namespace lisa::models {
 namespace {
 
-// Restores the process-wide switch whatever the test does.
-struct KernelSwitch {
-  explicit KernelSwitch(bool on) : before(few_rows_linear_enabled()) { set_few_rows_linear_enabled(on); }
-  ~KernelSwitch() { set_few_rows_linear_enabled(before); }
-  bool before;
+struct FewRowsSwitch : testing::ScopedSwitch {
+  explicit FewRowsSwitch(bool on) : ScopedSwitch(few_rows_linear_enabled, set_few_rows_linear_enabled, on) {}
 };
 
-// Asked of the CPU directly, not of the code under test, so that a broken detection cannot turn
-// every test below into a skip (AvailableExactlyWhereTheCpuHasAvx2AndFma checks the detection).
-bool cpu_has_avx2_and_fma() {
-#if defined(__x86_64__) && defined(__GNUC__)
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
-
-bool kernel_runs_here() { return cpu_has_avx2_and_fma(); }
+bool kernel_runs_here() { return testing::cpu_has_avx2_and_fma(); }
 
 // The largest |y - exact| over all elements, in units of the bound of the kernel's arithmetic: K/8
 // sums per lane, 3 horizontal additions, then at most 7 tail terms, each rounding once in fp32 (2^-24
@@ -48,9 +37,9 @@ double error_in_bounds(const at::Tensor& y, const at::Tensor& x, const at::Tenso
 }
 
 TEST(FewRowsLinear, AvailableExactlyWhereTheCpuHasAvx2AndFma) {
-  EXPECT_EQ(few_rows_linear_available(), cpu_has_avx2_and_fma());
-  EXPECT_EQ(few_rows_linear_applies(at::ones({1, 8}), at::ones({1, 8})), cpu_has_avx2_and_fma());
-  const KernelSwitch off(false);
+  EXPECT_EQ(few_rows_linear_available(), testing::cpu_has_avx2_and_fma());
+  EXPECT_EQ(few_rows_linear_applies(at::ones({1, 8}), at::ones({1, 8})), testing::cpu_has_avx2_and_fma());
+  const FewRowsSwitch off(false);
   EXPECT_FALSE(few_rows_linear_available());
 }
 
@@ -120,7 +109,7 @@ TEST(FewRowsLinear, AppliesOnlyToFewFp32OrBf16RowsOnTheCpu) {
     const c10::AutoGradMode grad(true);
     EXPECT_FALSE(few_rows_linear_applies(at::randn({2, 32}).requires_grad_(), w));
   }
-  const KernelSwitch off(false);
+  const FewRowsSwitch off(false);
   EXPECT_FALSE(few_rows_linear_applies(at::randn({2, 32}), w));
 }
 
@@ -134,7 +123,7 @@ TEST(FewRowsLinear, LinearUsesItForADecodingStepAndAddsTheBias) {
   const at::Tensor y = layer(x);
   ASSERT_EQ(y.sizes(), (at::IntArrayRef{2, 3, 130}));
   EXPECT_TRUE(at::equal(y, (few_rows_linear(x.reshape({6, 344}), layer.weight) + layer.bias).view({2, 3, 130})));
-  const KernelSwitch off(false);
+  const FewRowsSwitch off(false);
   EXPECT_TRUE(at::allclose(layer(x), y, 1e-4, 1e-4));  // at::linear, another summation order
 }
 

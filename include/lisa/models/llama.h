@@ -151,6 +151,12 @@ class LlamaModel {
                         const std::vector<KvCache*>& caches) const;
   at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, const std::vector<Pass>& passes,
                        const std::vector<KvCache*>& caches) const;
+  // The attention of B rows of one new position each, appended to their caches, through
+  // models/decode_attention.h in one call; nullopt where that kernel is not available (another
+  // device, the kernel switched off, a masked or indexed pass), before anything is written.
+  // qkv: [B, heads + 2 kv_heads, 1, D] -> context [B, heads, 1, D].
+  std::optional<at::Tensor> attend_one_query_each(int64_t index, const at::Tensor& qkv, const std::vector<Pass>& passes,
+                                                  const std::vector<KvCache*>& caches) const;
   // forward()'s placement of `length` new rows after what `cache` holds (throws when they do not fit).
   Pass appending_pass(int64_t length, const KvCache& cache) const;
 

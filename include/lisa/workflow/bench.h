@@ -42,6 +42,7 @@ struct BenchReport {
   std::string device, precision;
   bool cuda_graphs = false;        // decoding steps replayed as a CUDA graph
   bool few_rows_linear = false;    // unquantized layers of CPU fp32/bf16 decoding steps: models/few_rows_linear.h
+  bool decode_attention = false;   // attention of CPU fp32/bf16 decoding steps: models/decode_attention.h
   // Peak memory of the whole process so far (weights included): on CUDA the most bytes the caching
   // allocator ever had allocated, on the CPU the peak resident set (VmHWM).
   double peak_memory_gib = 0;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "lisa/error.h"
+#include "lisa/models/decode_attention.h"
 #include "lisa/models/quantized_checkpoint.h"
 #include "lisa/models/rms_norm.h"
 
@@ -136,6 +137,10 @@ at::Tensor LlamaModel::attention(const Layer& layer, int64_t index, const at::Te
   // [B, T, (heads + 2 kv) * D] -> [B, heads + 2 kv, T, D]; q and k heads rotated together.
   const at::Tensor qkv =
       layer.qkv_proj(x).view({rows, length, heads + 2 * kv_heads, options_.head_dim()}).transpose(1, 2);
+  if (length == 1) {
+    if (auto context = attend_one_query_each(index, qkv, passes, caches))
+      return layer.o_proj(context->transpose(1, 2).reshape({rows, length, options_.hidden_size}));
+  }
   std::vector<at::Tensor> contexts;
   for (int64_t b = 0; b < rows; ++b) {  // each row against its own cache
     const Pass& pass = passes[b];
@@ -153,6 +158,35 @@ at::Tensor LlamaModel::attention(const Layer& layer, int64_t index, const at::Te
   }
   const at::Tensor context = rows == 1 ? contexts.front() : at::cat(contexts);
   return layer.o_proj(context.transpose(1, 2).reshape({rows, length, options_.hidden_size}));
+}
+
+std::optional<at::Tensor> LlamaModel::attend_one_query_each(int64_t index, const at::Tensor& qkv,
+                                                            const std::vector<Pass>& passes,
+                                                            const std::vector<KvCache*>& caches) const {
+  const bool appending = std::all_of(passes.begin(), passes.end(), [](const Pass& pass) {
+    return !pass.positions && !pass.mask && !pass.is_causal;
+  });
+  if (!appending || !decode_attention_available()) return std::nullopt;
+  const int64_t rows = qkv.size(0), heads = options_.num_heads, kv_heads = options_.num_kv_heads;
+  // Views of the caches up to and including the new position, which is written below.
+  std::vector<at::Tensor> keys, values;
+  for (int64_t b = 0; b < rows; ++b) {
+    keys.push_back(caches[b]->keys(index, passes[b].span));
+    values.push_back(caches[b]->values(index, passes[b].span));
+  }
+  if (!decode_attention_applies(qkv.slice(1, 0, heads), keys, values)) return std::nullopt;
+  // Every row's rotary table row stacked to [B, 1, 1, D]: one elementwise rotation for the batch,
+  // the same products per element as a rotation row by row.
+  std::vector<at::Tensor> cos, signed_sin;
+  for (const Pass& pass : passes) {
+    cos.push_back(pass.rotary.cos);
+    signed_sin.push_back(pass.rotary.signed_sin);
+  }
+  const RotaryEmbedding::Rows stacked{at::stack(cos).unsqueeze(1), at::stack(signed_sin).unsqueeze(1)};
+  const at::Tensor qk = RotaryEmbedding::rotate(qkv.slice(1, 0, heads + kv_heads), stacked);
+  const at::Tensor new_keys = qk.slice(1, heads), new_values = qkv.slice(1, heads + kv_heads);
+  for (int64_t b = 0; b < rows; ++b) caches[b]->write(index, new_keys.narrow(0, b, 1), new_values.narrow(0, b, 1));
+  return decode_attention(qk.slice(1, 0, heads), keys, values);
 }
 
 at::Tensor LlamaModel::run_layers(const at::Tensor& embeds, const std::vector<Pass>& passes,
