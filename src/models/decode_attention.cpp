@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "avx2_vectors.h"
@@ -145,10 +146,31 @@ bool is_cache_view(const at::Tensor& t, int64_t kv_heads, int64_t D, const at::T
          t.scalar_type() == queries.scalar_type() && !t.requires_grad();
 }
 
+bool is_new_position(const at::Tensor& t, int64_t batch, int64_t kv_heads, int64_t D, const at::Tensor& queries) {
+  return t.defined() && t.dim() == 4 && t.size(0) == batch && t.size(1) == kv_heads && t.size(2) == 1 &&
+         t.size(3) == D && t.stride(3) == 1 && t.device().is_cpu() && t.scalar_type() == queries.scalar_type() &&
+         !t.requires_grad();
+}
+
+// Row [b, head, 0, :] of `from` into the last position of head `head` of `into` (a cache view).
+void copy_last_positions(const at::Tensor& from, const std::vector<at::Tensor>& into) {
+  const int64_t kv_heads = from.size(1), D = from.size(3);
+  const size_t row_bytes = static_cast<size_t>(D) * from.element_size();
+  const auto* source = static_cast<const char*>(from.data_ptr());
+  for (size_t b = 0; b < into.size(); ++b) {
+    const at::Tensor& view = into[b];
+    auto* target = static_cast<char*>(view.data_ptr()) + (view.size(2) - 1) * D * view.element_size();
+    for (int64_t head = 0; head < kv_heads; ++head)
+      std::memcpy(target + head * view.stride(1) * view.element_size(),
+                  source + (static_cast<int64_t>(b) * from.stride(0) + head * from.stride(1)) * from.element_size(),
+                  row_bytes);
+  }
+}
+
 }  // namespace
 
 bool decode_attention_applies(const at::Tensor& queries, const std::vector<at::Tensor>& keys,
-                              const std::vector<at::Tensor>& values) {
+                              const std::vector<at::Tensor>& values, const std::optional<NewPositions>& append) {
   if (!decode_attention_available()) return false;
   if (!queries.defined() || queries.dim() != 4 || !queries.device().is_cpu() || queries.size(2) != 1) return false;
   const at::ScalarType dtype = queries.scalar_type();
@@ -161,13 +183,20 @@ bool decode_attention_applies(const at::Tensor& queries, const std::vector<at::T
     if (!is_cache_view(keys[b], kv_heads, D, queries) || !is_cache_view(values[b], kv_heads, D, queries)) return false;
     if (keys[b].size(2) != values[b].size(2)) return false;
   }
+  if (append && (!is_new_position(append->keys, batch, kv_heads, D, queries) ||
+                 !is_new_position(append->values, batch, kv_heads, D, queries)))
+    return false;
   return !(c10::GradMode::is_enabled() && queries.requires_grad());
 }
 
 at::Tensor decode_attention(const at::Tensor& queries, const std::vector<at::Tensor>& keys,
-                            const std::vector<at::Tensor>& values) {
-  LISA_INTERNAL_ASSERT(decode_attention_applies(queries, keys, values), "decode_attention on queries ",
+                            const std::vector<at::Tensor>& values, const std::optional<NewPositions>& append) {
+  LISA_INTERNAL_ASSERT(decode_attention_applies(queries, keys, values, append), "decode_attention on queries ",
                        queries.sizes(), " ", queries.scalar_type(), " with ", keys.size(), " caches");
+  if (append) {
+    copy_last_positions(append->keys, keys);
+    copy_last_positions(append->values, values);
+  }
   // Queries widened to fp32 once; each task reads its [D] row.
   const at::Tensor q = queries.to(at::kFloat).contiguous();
   at::Tensor out = at::empty(q.sizes(), q.options());

@@ -105,6 +105,34 @@ TEST(DecodeAttention, EachSequenceHasTheBitsOfItsCallAloneOnAnyThreads) {
   at::set_num_threads(before);
 }
 
+// With the step's own keys and values given, they land in the last position of each sequence's view
+// (into the cache storage, every kv head) and the result is that of writing them first.
+TEST(DecodeAttention, AppendsTheNewPositionsBeforeAttending) {
+  if (!testing::cpu_has_avx2_and_fma()) GTEST_SKIP() << "no AVX2 + FMA on this CPU: SDPA runs everywhere";
+  at::manual_seed(23);
+  for (at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    std::vector<at::Tensor> keys, values;
+    for (int64_t span : {4, 1, 9}) {
+      const CacheViews cache = random_cache_views(2, span, 16, dtype);
+      keys.push_back(cache.keys);
+      values.push_back(cache.values);
+    }
+    // Strided like the engine's: slices of one [B, heads + 2 kv, 1, D] tensor.
+    const at::Tensor qkv = at::randn({3, 8, 1, 16}).to(dtype);
+    const NewPositions append{qkv.slice(1, 4, 6), qkv.slice(1, 6, 8)};
+    const at::Tensor appended = decode_attention(qkv.slice(1, 0, 4), keys, values, append);
+    for (int64_t b = 0; b < 3; ++b) {
+      const int64_t last = keys[b].size(2) - 1;
+      EXPECT_TRUE(at::equal(keys[b].narrow(2, last, 1), append.keys.narrow(0, b, 1))) << "sequence " << b;
+      EXPECT_TRUE(at::equal(values[b].narrow(2, last, 1), append.values.narrow(0, b, 1))) << "sequence " << b;
+    }
+    EXPECT_TRUE(at::equal(appended, decode_attention(qkv.slice(1, 0, 4), keys, values))) << c10::toString(dtype);
+    EXPECT_FALSE(decode_attention_applies(qkv.slice(1, 0, 4), keys, values, NewPositions{append.keys, at::Tensor()}));
+    EXPECT_FALSE(decode_attention_applies(qkv.slice(1, 0, 4), keys, values,
+                                          NewPositions{append.keys.narrow(0, 0, 2), append.values.narrow(0, 0, 2)}));
+  }
+}
+
 TEST(DecodeAttention, AppliesOnlyToOneQueryEachOverCacheViewsOnTheCpu) {
   if (!testing::cpu_has_avx2_and_fma()) GTEST_SKIP() << "no AVX2 + FMA on this CPU: SDPA runs everywhere";
   const CacheViews cache = random_cache_views(2, 9, 16, at::kFloat);

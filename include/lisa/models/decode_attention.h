@@ -15,22 +15,33 @@
 // the batch, so a batched step gives each sequence the bits of its step alone.
 #include <ATen/ATen.h>
 
+#include <optional>
 #include <vector>
 
 namespace lisa::models {
 
-// True where decode_attention may run: queries [B, heads, 1, D], keys[b] / values[b] [1, kv_heads,
-// span_b, D] (span_b >= 1, the last two dimensions contiguous, as KvCache's views are), all on the
-// CPU in one dtype, fp32 or bf16, heads a multiple of kv_heads, no autograd, a CPU with AVX2 and FMA,
-// and the kernel enabled.
-bool decode_attention_applies(const at::Tensor& queries, const std::vector<at::Tensor>& keys,
-                              const std::vector<at::Tensor>& values);
+// The step's own keys and values, [B, kv_heads, 1, D] each (last dimension contiguous), which
+// decode_attention stores as the last position of every sequence's cache views before it attends:
+// one pass over the batch instead of two copies per sequence and layer.
+struct NewPositions {
+  at::Tensor keys, values;
+};
 
-// softmax(q k^T / sqrt(D)) v for each sequence b and head h, head h reading kv head
-// h / (heads / kv_heads) (grouped-query attention) -> [B, heads, 1, D] in the queries' dtype.
-// Internal error where decode_attention_applies is false.
+// True where decode_attention may run: queries [B, heads, 1, D], keys[b] / values[b] [1, kv_heads,
+// span_b, D] (span_b >= 1, the last two dimensions contiguous, as KvCache's views are), `append`'s
+// tensors shaped as above, all on the CPU in one dtype, fp32 or bf16, heads a multiple of kv_heads,
+// no autograd, a CPU with AVX2 and FMA, and the kernel enabled.
+bool decode_attention_applies(const at::Tensor& queries, const std::vector<at::Tensor>& keys,
+                              const std::vector<at::Tensor>& values,
+                              const std::optional<NewPositions>& append = std::nullopt);
+
+// With `append`, first writes its keys / values of sequence b at position span_b - 1 of keys[b] /
+// values[b] (through the views, into the cache's storage). Then softmax(q k^T / sqrt(D)) v for each
+// sequence b and head h, head h reading kv head h / (heads / kv_heads) (grouped-query attention)
+// -> [B, heads, 1, D] in the queries' dtype. Internal error where decode_attention_applies is false.
 at::Tensor decode_attention(const at::Tensor& queries, const std::vector<at::Tensor>& keys,
-                            const std::vector<at::Tensor>& values);
+                            const std::vector<at::Tensor>& values,
+                            const std::optional<NewPositions>& append = std::nullopt);
 
 // Process-wide switch (default on), for benchmarks and tests that compare with SDPA.
 void set_decode_attention_enabled(bool enabled);

@@ -109,10 +109,12 @@ class LlamaModel {
   // sequence b (distinct caches, any lengths: each row attends to its own cache only, so there is
   // no padding and nothing to mask). The linear layers run once on the B rows (the weights are
   // streamed once per step, which is what batching buys); rotary, the cache write and attention
-  // run per row, with exactly the calls forward() makes for one token. Appends each row's key/value
-  // to its cache and commits it. Returns the post-norm hidden states [B, H]. With B = 1 it computes
-  // what forward() computes on that token's embedding, bit for bit; with B > 1 the GEMMs see B rows,
-  // which rounds differently from B single-row products (docs/batching.md).
+  // give each row what forward() gives one token (on the CPU one elementwise rotation and one
+  // attention call for all rows: attend_one_query_each). Appends each row's key/value to its cache
+  // and commits it. Returns the post-norm hidden states [B, H]. With B = 1 it computes what forward()
+  // computes on that token's embedding, bit for bit; with B > 1 the GEMMs see B rows, which rounds
+  // differently from B single-row products, except on the CPU in fp32 and bf16, where the few-rows
+  // product and the attention kernel give every row its single-row bits (docs/batching.md).
   at::Tensor step_batch(const at::Tensor& tokens, const std::vector<KvCache*>& caches) const;
   // hidden [..., H] -> logits [..., V] in the model dtype (LLaVA does not upcast them).
   at::Tensor logits(const at::Tensor& hidden) const;

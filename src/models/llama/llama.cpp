@@ -168,13 +168,14 @@ std::optional<at::Tensor> LlamaModel::attend_one_query_each(int64_t index, const
   });
   if (!appending || !decode_attention_available()) return std::nullopt;
   const int64_t rows = qkv.size(0), heads = options_.num_heads, kv_heads = options_.num_kv_heads;
-  // Views of the caches up to and including the new position, which is written below.
+  // Views of the caches up to and including the new position, which decode_attention writes.
   std::vector<at::Tensor> keys, values;
   for (int64_t b = 0; b < rows; ++b) {
     keys.push_back(caches[b]->keys(index, passes[b].span));
     values.push_back(caches[b]->values(index, passes[b].span));
   }
-  if (!decode_attention_applies(qkv.slice(1, 0, heads), keys, values)) return std::nullopt;
+  const NewPositions new_positions{qkv.slice(1, heads, heads + kv_heads), qkv.slice(1, heads + kv_heads)};
+  if (!decode_attention_applies(qkv.slice(1, 0, heads), keys, values, new_positions)) return std::nullopt;
   // Every row's rotary table row stacked to [B, 1, 1, D]: one elementwise rotation for the batch,
   // the same products per element as a rotation row by row.
   std::vector<at::Tensor> cos, signed_sin;
@@ -184,9 +185,7 @@ std::optional<at::Tensor> LlamaModel::attend_one_query_each(int64_t index, const
   }
   const RotaryEmbedding::Rows stacked{at::stack(cos).unsqueeze(1), at::stack(signed_sin).unsqueeze(1)};
   const at::Tensor qk = RotaryEmbedding::rotate(qkv.slice(1, 0, heads + kv_heads), stacked);
-  const at::Tensor new_keys = qk.slice(1, heads), new_values = qkv.slice(1, heads + kv_heads);
-  for (int64_t b = 0; b < rows; ++b) caches[b]->write(index, new_keys.narrow(0, b, 1), new_values.narrow(0, b, 1));
-  return decode_attention(qk.slice(1, 0, heads), keys, values);
+  return decode_attention(qk.slice(1, 0, heads), keys, values, NewPositions{qk.slice(1, heads), new_positions.values});
 }
 
 at::Tensor LlamaModel::run_layers(const at::Tensor& embeds, const std::vector<Pass>& passes,
