@@ -9,7 +9,11 @@
 # products (`lisa bench --cpu-linear gemm`), for comparison in the same run; ratios are to the first.
 # CPU_ATTENTIONS="kernel sdpa" does the same for the decoding steps' attention (`--cpu-attention sdpa`).
 #
-# Settings (environment): PRECISIONS="fp32 bf16"  BATCH_SIZES="1 2 4 8 16"  ANSWER_TOKENS=64
+# ROUNDS=N runs the whole sweep N times, one after the other, so that a slow spell of a shared
+# machine hits every case alike; each ratio is taken within its round, and the table gives the mean
+# over rounds with its smallest and largest value.
+#
+# Settings (environment): PRECISIONS="fp32 bf16"  BATCH_SIZES="1 2 4 8 16"  ANSWER_TOKENS=64  ROUNDS=1
 #   CPU_LINEARS="few-rows"  CPU_ATTENTIONS="kernel"
 #   THREADS=2  REPS=2  WARMUP=1  IMAGE=<photo>  PROMPT=<question>  LISA_BIN=build/lisa
 #   MODELS_DIR=build/bench/models  RESULTS_DIR=build/bench/results/batch
@@ -23,6 +27,7 @@ CPU_ATTENTIONS="${CPU_ATTENTIONS:-kernel}"
 ANSWER_TOKENS="${ANSWER_TOKENS:-64}"
 THREADS="${THREADS:-2}"
 REPS="${REPS:-2}"
+ROUNDS="${ROUNDS:-1}"
 WARMUP="${WARMUP:-1}"
 LISA_BIN="${LISA_BIN:-$ROOT/build/lisa}"
 MODELS_DIR="${MODELS_DIR:-$ROOT/build/bench/models}"
@@ -43,6 +48,7 @@ CKPT="$MODELS_DIR/mid-fp32"  # bf16 runs convert it at load
 mkdir -p "$RESULTS_DIR"
 if (( THREADS > 0 )); then export OMP_NUM_THREADS="$THREADS"; fi
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$RESULTS_DIR/context.txt"
+for round in $(seq 1 "$ROUNDS"); do
 for precision in $PRECISIONS; do
   for linear in $CPU_LINEARS; do
   for attention in $CPU_ATTENTIONS; do
@@ -52,18 +58,20 @@ for precision in $PRECISIONS; do
              --threads "$THREADS" --batch-size "$batch" --cpu-linear "$linear"
              --cpu-attention "$attention")
     echo "${command[*]}" >> "$RESULTS_DIR/context.txt"
-    "${command[@]}" > "$RESULTS_DIR/$precision-$linear-$attention-b$batch.json"
-    echo "  $precision $linear $attention B=$batch done at $(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$RESULTS_DIR/context.txt"
+    "${command[@]}" > "$RESULTS_DIR/$precision-$linear-$attention-b$batch-r$round.json"
+    echo "  round $round: $precision $linear $attention B=$batch done at $(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$RESULTS_DIR/context.txt"
   done
   done
   done
 done
+done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RESULTS_DIR/context.txt"
 
-"$PYTHON" - "$RESULTS_DIR" $PRECISIONS -- $CPU_LINEARS -- $CPU_ATTENTIONS -- $BATCH_SIZES <<'PY'
-import itertools, json, sys
+"$PYTHON" - "$RESULTS_DIR" "$ROUNDS" $PRECISIONS -- $CPU_LINEARS -- $CPU_ATTENTIONS -- $BATCH_SIZES <<'PY'
+import itertools, json, statistics, sys
 from pathlib import Path
-args = sys.argv[2:]
+rounds = range(1, int(sys.argv[2]) + 1)
+args = sys.argv[3:]
 axes, current = [], []
 for arg in args + ["--"]:
     if arg == "--":
@@ -73,20 +81,31 @@ for arg in args + ["--"]:
         current.append(arg)
 precisions, linears, attentions, batches = axes
 results = Path(sys.argv[1])
+
+def summary(values):
+    mean = statistics.fmean(values)
+    return f"{mean:.2f}" if len(values) == 1 else f"{mean:.2f} ({min(values):.2f}-{max(values):.2f})"
+
 print("| precision | CPU linear | CPU attention | B | decode tok/s (sum over batch) | x first B=1 | images/min | x first B=1 | decode ms per step |")
 print("|---|---|---|---:|---:|---:|---:|---:|---:|")
 for precision in precisions:
-  base = None
-  for linear, attention in itertools.product(linears, attentions):
-    for batch in batches:
-        report = json.loads((results / f"{precision}-{linear}-{attention}-b{batch}.json").read_text())
-        # fp32 and bf16 only: fp16 uses libtorch's kernels whatever --cpu-linear / --cpu-attention say.
-        used = report.get("cpu_linear", linear) + " | " + report.get("cpu_attention", attention)
-        rate = report["decode_tokens_per_s"]["mean"]
-        images = report["images_per_minute"]["mean"]
-        base = base or (rate, images)
-        steps = report["answer_tokens"] - 1
-        step_ms = report["stages"]["decode"]["mean_ms"] / steps if steps > 0 else float("nan")
-        print(f"| {precision} | {used} | {batch} | {rate:.1f} ± {report['decode_tokens_per_s']['sd']:.1f} | {rate / base[0]:.2f} "
-              f"| {images:.2f} ± {report['images_per_minute']['sd']:.2f} | {images / base[1]:.2f} | {step_ms:.1f} |")
+    reports = {}
+    for linear, attention, batch, r in itertools.product(linears, attentions, batches, rounds):
+        reports[linear, attention, batch, r] = json.loads(
+            (results / f"{precision}-{linear}-{attention}-b{batch}-r{r}.json").read_text())
+    first = (linears[0], attentions[0], batches[0])
+    for linear, attention in itertools.product(linears, attentions):
+        for batch in batches:
+            runs = [reports[linear, attention, batch, r] for r in rounds]
+            bases = [reports[first + (r,)] for r in rounds]
+            rate = [run["decode_tokens_per_s"]["mean"] for run in runs]
+            images = [run["images_per_minute"]["mean"] for run in runs]
+            rate_ratio = [run["decode_tokens_per_s"]["mean"] / base["decode_tokens_per_s"]["mean"] for run, base in zip(runs, bases)]
+            image_ratio = [run["images_per_minute"]["mean"] / base["images_per_minute"]["mean"] for run, base in zip(runs, bases)]
+            steps = runs[0]["answer_tokens"] - 1
+            step_ms = [run["stages"]["decode"]["mean_ms"] / steps for run in runs] if steps > 0 else [float("nan")]
+            # fp32 and bf16 only: fp16 uses libtorch's kernels whatever --cpu-linear / --cpu-attention say.
+            used = runs[0].get("cpu_linear", linear) + " | " + runs[0].get("cpu_attention", attention)
+            print(f"| {precision} | {used} | {batch} | {summary(rate)} | {summary(rate_ratio)} | {summary(images)} "
+                  f"| {summary(image_ratio)} | {summary(step_ms)} |")
 PY
