@@ -6,7 +6,6 @@
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -15,6 +14,7 @@
 
 #include "lisa/models/few_rows_linear.h"
 #include "lisa/models/linear.h"
+#include "support/mean_step_ms.h"
 
 namespace lisa::models {
 namespace {
@@ -33,14 +33,9 @@ std::vector<std::pair<int64_t, int64_t>> layer_shapes(int64_t hidden, int64_t ff
 double step_ms(const std::vector<Linear>& layers, int64_t rows) {
   std::vector<at::Tensor> inputs;
   for (const Linear& layer : layers) inputs.push_back(at::randn({rows, layer.weight.size(1)}));
-  const auto step = [&] {
+  return testing::mean_step_ms([&] {
     for (size_t i = 0; i < layers.size(); ++i) layers[i](inputs[i]);
-  };
-  for (int i = 0; i < 2; ++i) step();
-  const auto start = std::chrono::steady_clock::now();
-  constexpr int kSteps = 5;
-  for (int i = 0; i < kSteps; ++i) step();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / kSteps;
+  });
 }
 
 TEST(FewRowsLinearBench, DISABLED_Report) {
