@@ -3,8 +3,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <nlohmann/json.hpp>
 
+#include "lisa/models/decode_attention.h"
 #include "lisa/models/few_rows_linear.h"
 #include "support/cli.h"
 #include "support/golden.h"
@@ -30,23 +32,35 @@ TEST(BenchCommand, PrintsJsonWithTheAskedAnswerLength) {
   EXPECT_TRUE(report.at("stages").contains("sam_encoder"));
 }
 
-// --cpu-linear chooses the decoding steps' products on the CPU, and the report says which ran.
-TEST(BenchCommand, CpuLinearChoosesTheDecodingProducts) {
+// A `lisa bench` switch between one of the engine's CPU decoding kernels and libtorch's op: the
+// kernel by default where it runs here (fp32 and bf16), the op when asked, the report saying which
+// ran, and anything else refused with a message naming the option.
+void expect_kernel_switch(const std::string& option, const std::string& key, const std::string& kernel,
+                          const std::string& op, bool kernel_here) {
+  SCOPED_TRACE(option);
   const fs::path image = lisa::testing::golden_root() / "images" / "coffee.jpg";
   const std::string common = "bench" + golden_model_args() + " -i " + image.string() + " -r 1 -w 0 -n 2 -o json";  // on the CPU
-  const bool kernel_here = lisa::models::few_rows_linear_applies(at::ones({1, 8}), at::ones({1, 8}));
   for (const std::string precision : {"fp32", "bf16"}) {
     SCOPED_TRACE(precision);
     const auto by_default = run_lisa(common + " --precision " + precision);
     ASSERT_EQ(by_default.exit_code, 0) << by_default.output;
-    EXPECT_EQ(json::parse(by_default.output).at("cpu_linear"), kernel_here ? "few-rows" : "gemm");
+    EXPECT_EQ(json::parse(by_default.output).at(key), kernel_here ? kernel : op);
   }
-  const auto gemm = run_lisa(common + " --precision fp32 --cpu-linear gemm");
-  ASSERT_EQ(gemm.exit_code, 0) << gemm.output;
-  EXPECT_EQ(json::parse(gemm.output).at("cpu_linear"), "gemm");
-  const auto bad = run_lisa(common + " --cpu-linear blas");
+  const auto asked = run_lisa(common + " --precision fp32 " + option + " " + op);
+  ASSERT_EQ(asked.exit_code, 0) << asked.output;
+  EXPECT_EQ(json::parse(asked.output).at(key), op);
+  const auto bad = run_lisa(common + " " + option + " blas");
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_NE(bad.output.find("--cpu-linear"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find(option), std::string::npos) << bad.output;
+}
+
+TEST(BenchCommand, CpuLinearChoosesTheDecodingProducts) {
+  expect_kernel_switch("--cpu-linear", "cpu_linear", "few-rows", "gemm",
+                       lisa::models::few_rows_linear_applies(at::ones({1, 8}), at::ones({1, 8})));
+}
+
+TEST(BenchCommand, CpuAttentionChoosesTheDecodingAttention) {
+  expect_kernel_switch("--cpu-attention", "cpu_attention", "kernel", "sdpa", lisa::models::decode_attention_available());
 }
 
 }  // namespace
