@@ -11,7 +11,7 @@
 namespace lisa::models::sam {
 
 namespace {
-constexpr double kLayerNormEps = 1e-6;
+constexpr double kEncoderLayerNormEps = 1e-6;
 
 std::string block_name(int64_t i) { return "blocks." + std::to_string(i); }
 
@@ -80,8 +80,8 @@ ImageEncoder ImageEncoder::bind(const WeightScope& scope) {
     const auto s = scope.sub(block_name(i));
     const int64_t window = g.block_windows[i];
     const int64_t rows_h = 2 * (window ? window : g.grid_h) - 1, rows_w = 2 * (window ? window : g.grid_w) - 1;
-    Block block{LayerNorm::bind(s.sub("norm1"), c, kLayerNormEps),
-                LayerNorm::bind(s.sub("norm2"), c, kLayerNormEps),
+    Block block{LayerNorm::bind(s.sub("norm1"), c, kEncoderLayerNormEps),
+                LayerNorm::bind(s.sub("norm2"), c, kEncoderLayerNormEps),
                 Attention{Linear::bind(s.sub("attn.qkv"), c, 3 * c), Linear::bind(s.sub("attn.proj"), c, c),
                           s.bind("attn.rel_pos_h", {rows_h, head_dim}), s.bind("attn.rel_pos_w", {rows_w, head_dim}),
                           g.num_heads},

@@ -8,7 +8,7 @@
 namespace lisa::models::sam {
 
 namespace {
-constexpr double kLayerNormEps = 1e-5;  // nn.LayerNorm's default, unlike the image encoder's 1e-6
+constexpr double kTransformerLayerNormEps = 1e-5;  // nn.LayerNorm's default, unlike the image encoder's 1e-6
 
 // [n, T, heads * c] <-> [n, heads, T, c]
 at::Tensor separate_heads(const at::Tensor& x, int64_t heads) {
@@ -48,15 +48,15 @@ TwoWayTransformer TwoWayTransformer::bind(const WeightScope& scope, int64_t dim)
     transformer.layers_.push_back(Layer{Attention::bind(s.sub("self_attn"), dim),
                                         Attention::bind(s.sub("cross_attn_token_to_image"), dim),
                                         Attention::bind(s.sub("cross_attn_image_to_token"), dim),
-                                        LayerNorm::bind(s.sub("norm1"), dim, kLayerNormEps),
-                                        LayerNorm::bind(s.sub("norm2"), dim, kLayerNormEps),
-                                        LayerNorm::bind(s.sub("norm3"), dim, kLayerNormEps),
-                                        LayerNorm::bind(s.sub("norm4"), dim, kLayerNormEps),
+                                        LayerNorm::bind(s.sub("norm1"), dim, kTransformerLayerNormEps),
+                                        LayerNorm::bind(s.sub("norm2"), dim, kTransformerLayerNormEps),
+                                        LayerNorm::bind(s.sub("norm3"), dim, kTransformerLayerNormEps),
+                                        LayerNorm::bind(s.sub("norm4"), dim, kTransformerLayerNormEps),
                                         MlpBlock::bind(s.sub("mlp"), dim, mlp_dim, Activation::kRelu),
                                         /*skip_first_layer_pe=*/i == 0});
   }
   transformer.final_attn_token_to_image_ = Attention::bind(scope.sub("final_attn_token_to_image"), dim);
-  transformer.norm_final_attn_ = LayerNorm::bind(scope.sub("norm_final_attn"), dim, kLayerNormEps);
+  transformer.norm_final_attn_ = LayerNorm::bind(scope.sub("norm_final_attn"), dim, kTransformerLayerNormEps);
   return transformer;
 }
 
