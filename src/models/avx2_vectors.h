@@ -50,4 +50,14 @@ inline float to_float(uint16_t bf16_bits) {
   return value;
 }
 
+// One element as fp32, read byte-wise. A weight read in place from a checkpoint file need not be
+// aligned to its element size (UndefinedBehaviorSanitizer reported a float at an address 2 bytes
+// off, 2026-12-02): the vector loads (loadu) allow that, a plain scalar load is undefined behaviour.
+template <typename T>
+inline float scalar_at(const T* p) {
+  T value;
+  std::memcpy(&value, p, sizeof value);
+  return to_float(value);
+}
+
 }  // namespace lisa::models::avx2

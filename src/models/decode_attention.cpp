@@ -33,7 +33,6 @@ struct HeadTask {
 
 using avx2::horizontal_sum;
 using avx2::load8;
-using avx2::to_float;
 
 constexpr int kKeysPerBlock = 4;        // independent FMA chains while the keys stream in
 constexpr int kValueRegisters = 8;      // output lanes held while the values stream: 64 dimensions
@@ -55,7 +54,7 @@ LISA_AVX2_FMA void score_keys(const float* q, const T* keys, int64_t first, int6
   LISA_UNROLL
   for (int j = 0; j < NK; ++j) {
     float sum = horizontal_sum(acc[j]);
-    for (int64_t d = d8; d < D; ++d) sum = std::fma(q[d], to_float(keys[(first + j) * D + d]), sum);
+    for (int64_t d = d8; d < D; ++d) sum = std::fma(q[d], avx2::scalar_at(keys + (first + j) * D + d), sum);
     scores[first + j] = sum * scale;
   }
 }
@@ -100,7 +99,7 @@ LISA_AVX2_FMA void attend(const HeadTask<T>& task, int64_t D, float scale, float
   for (; d0 < d8; d0 += 8) weigh_values<1>(scores, task.values, span, D, d0, total, task.out);
   for (; d0 < D; ++d0) {
     float sum = 0.0f;
-    for (t = 0; t < span; ++t) sum = std::fma(scores[t], to_float(task.values[t * D + d0]), sum);
+    for (t = 0; t < span; ++t) sum = std::fma(scores[t], avx2::scalar_at(task.values + t * D + d0), sum);
     task.out[d0] = sum / total;
   }
 }

@@ -22,7 +22,6 @@ std::atomic<bool> g_few_rows_enabled{true};
 
 using avx2::horizontal_sum;
 using avx2::load8;
-using avx2::to_float;
 
 // Output channels per block: the rows of W read together. With kRowsPerBlock rows of x at most, the
 // accumulators (3 x 4), the x vectors (3) and one W vector fill the 16 AVX2 registers.
@@ -66,7 +65,7 @@ LISA_AVX2_FMA void multiply_block(const float* x, const W* w, int64_t K, float* 
     LISA_UNROLL
     for (int n = 0; n < NR; ++n) {
       float sum = horizontal_sum(acc[m][n]);
-      for (int64_t k = k8; k < K; ++k) sum = std::fma(x[m * K + k], to_float(w[n * K + k]), sum);
+      for (int64_t k = k8; k < K; ++k) sum = std::fma(x[m * K + k], avx2::scalar_at(w + n * K + k), sum);
       y[m * ldy + n] = sum;
     }
 }

@@ -111,8 +111,13 @@ TEST(SegmentInterrupt, SignalsAtRandomMomentsLeaveNoTemporaryAndWholeItems) {
     int status = 0;
     ::waitpid(child, &status, 0);
     ASSERT_TRUE(locked) << "the run did not take --out within three minutes";
-    ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    if (WEXITSTATUS(status) == 0) {
+    if (WIFSIGNALED(status)) {
+      // The handlers live from before --out is taken until the command returns; a signal that still
+      // ends the process came after that, while it exited (slow under a sanitizer's exit checks),
+      // so everything must be recorded already.
+      EXPECT_EQ(WTERMSIG(status), signal);
+      EXPECT_EQ(comparable_lines(out / "results.jsonl"), whole_lines) << "ended by the signal before finishing";
+    } else if (WEXITSTATUS(status) == 0) {
       EXPECT_EQ(comparable_lines(out / "results.jsonl"), whole_lines);  // it finished first
     } else {
       EXPECT_EQ(WEXITSTATUS(status), 128 + signal);

@@ -7,7 +7,10 @@
 #include <c10/core/GradMode.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "lisa/models/few_rows_linear.h"
 #include "lisa/models/linear.h"
@@ -92,6 +95,22 @@ TEST(FewRowsLinear, ThreadsSplitTheOutputsWithoutChangingThem) {
   at::set_num_threads(before);
   EXPECT_TRUE(at::equal(one, two));
   EXPECT_LE(error_in_bounds(two, x, w), 1.0);
+}
+
+// A weight read in place from a checkpoint file may start at any byte; the kernel reads it there
+// (UndefinedBehaviorSanitizer once reported its scalar tail loading a float 2 bytes off alignment).
+TEST(FewRowsLinear, ReadsAWeightStartingAtAnOddAddress) {
+  if (!kernel_runs_here()) GTEST_SKIP() << "no AVX2 + FMA on this CPU: at::linear runs everywhere";
+  at::manual_seed(15);
+  for (at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    const at::Tensor w = at::randn({5, 13}).to(dtype);  // 13 columns: a scalar tail after 8
+    const at::Tensor x = at::randn({3, 13}).to(dtype);
+    std::vector<char> bytes(w.nbytes() + 1);
+    char* odd = bytes.data() + (reinterpret_cast<uintptr_t>(bytes.data()) % 2 == 0 ? 1 : 0);
+    std::memcpy(odd, w.data_ptr(), w.nbytes());
+    const at::Tensor unaligned = at::from_blob(odd, w.sizes(), w.options());
+    EXPECT_TRUE(at::equal(few_rows_linear(x, unaligned), few_rows_linear(x, w))) << c10::toString(dtype);
+  }
 }
 
 TEST(FewRowsLinear, AppliesOnlyToFewFp32OrBf16RowsOnTheCpu) {
