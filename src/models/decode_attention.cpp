@@ -113,7 +113,7 @@ void attend(const HeadTask<T>&, int64_t, float, float*) {}
 
 template <typename T>
 const T* first_element(const at::Tensor& t) {
-  return reinterpret_cast<const T*>(static_cast<const char*>(t.data_ptr()));
+  return static_cast<const T*>(t.data_ptr());
 }
 
 template <typename T>

@@ -40,13 +40,13 @@ QuantizedLinear::QuantizedLinear(const QuantizedWeight& weight, at::Device devic
   if (mode_ == QuantMode::kInt8) {
     // torch 2.11's CPU kernel on AVX-512 reads every weight row with 16-byte aligned loads: a row
     // that does not start on 16 bytes gives NaN, garbage or a segfault (2026-12-02, AVX-512 machine:
-    // K = 8, 24, 40, 56, 200, 344 failed, multiples of 16 passed; so did K = 128 from a pointer 8
-    // bytes off). So K % 16 == 0 (the AVX2 kernel needed K % 8; 16 keeps the path, hence the
+    // K = 8, 24, 40, 56, 200, 344 failed, multiples of 16 passed, and K = 128 failed too when its
+    // values started 8 bytes off). So K % 16 == 0 (the AVX2 kernel needed K % 8; 16 keeps the path, hence the
     // numbers, the same on every x86 CPU), and values whose storage is not so aligned (a tensor
     // read in place from a checkpoint file) are copied into libtorch's aligned memory.
     kernel_available_ = in_features_ % 16 == 0;
     weight_ = weight.to(device);
-    if (device.is_cpu() && reinterpret_cast<uintptr_t>(weight_.values.data_ptr()) % 64 != 0)
+    if (kernel_available_ && device.is_cpu() && reinterpret_cast<uintptr_t>(weight_.values.data_ptr()) % 64 != 0)
       weight_.values = weight_.values.clone(at::MemoryFormat::Contiguous);
   } else {
     kernel_available_ = int4_kernel_exists(device);
