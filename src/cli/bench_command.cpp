@@ -1,4 +1,5 @@
 // `lisa bench`: per-stage timings (mean ± sd over repetitions) for one image and one question.
+#include <chrono>
 #include <iostream>
 
 #include "commands.h"
@@ -53,7 +54,10 @@ Action add_bench_command(CLI::App& app) {
          "(default) or libtorch's scaled_dot_product_attention, to compare them")
       ->check(CLI::IsMember({"kernel", "sdpa"}));
   return [args] {
+    const auto load_start = std::chrono::steady_clock::now();
     const auto engine = pipeline::Engine::load(args->model.engine_options());
+    const double load_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
     const auto picture = image::read_image(args->image);
     workflow::BenchOptions options;
     options.prompt = args->prompt;
@@ -63,7 +67,8 @@ Action add_bench_command(CLI::App& app) {
     options.max_new_tokens = args->model.max_new_tokens;
     options.batch_size = args->batch_size;
     options.max_kv_cache_mib = args->max_kv_cache_mib;
-    const auto report = workflow::run_bench(*engine, picture, options);
+    auto report = workflow::run_bench(*engine, picture, options);
+    report.load_seconds = load_seconds;
     if (args->format == "json") {
       std::cout << workflow::bench_json(report) << "\n";
     } else {

@@ -173,6 +173,10 @@ std::string bench_markdown(const BenchReport& report) {
                 static_cast<long long>(report.batch_size), report.repetitions,
                 static_cast<long long>(report.answer_tokens));
   out += row;
+  if (report.load_seconds > 0) {
+    std::snprintf(row, sizeof row, "load: %.2f s\n", report.load_seconds);
+    out += row;
+  }
   if (!report.peak_memory_kind.empty()) {
     std::snprintf(row, sizeof row, "peak memory: %.2f GiB (%s)\n", report.peak_memory_gib,
                   report.peak_memory_kind.c_str());
@@ -196,6 +200,7 @@ std::string bench_json(const BenchReport& report) {
   json["cpu_attention"] = report.decode_attention ? "kernel" : "sdpa";
   json["peak_memory_gib"] = report.peak_memory_gib;
   json["peak_memory_kind"] = report.peak_memory_kind;
+  json["load_seconds"] = report.load_seconds;
   return json.dump(2);
 }
 

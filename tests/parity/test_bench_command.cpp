@@ -30,6 +30,8 @@ TEST(BenchCommand, PrintsJsonWithTheAskedAnswerLength) {
   EXPECT_EQ(report.at("answer_tokens"), 2);
   EXPECT_EQ(report.at("cuda_graphs"), false);
   EXPECT_TRUE(report.at("stages").contains("sam_encoder"));
+  EXPECT_GT(report.at("load_seconds").get<double>(), 0.0);
+  EXPECT_GT(report.at("peak_memory_gib").get<double>(), 0.0);
 }
 
 // A `lisa bench` switch between one of the engine's CPU decoding kernels and libtorch's op: the

@@ -47,6 +47,9 @@ struct BenchReport {
   // allocator ever had allocated, on the CPU the peak resident set (VmHWM).
   double peak_memory_gib = 0;
   std::string peak_memory_kind;    // "cuda allocated" | "cpu resident"
+  // Wall time of loading the engine (checkpoint read, converted, quantized and packed), measured by
+  // the caller around pipeline::Engine::load; 0 when not measured.
+  double load_seconds = 0;
 };
 
 BenchReport run_bench(const pipeline::Engine& engine, const image::Image& picture, const BenchOptions& options);
