@@ -2,7 +2,7 @@
 """Times the compute paths of models::QuantizedLinear on LLaMA-7B-like layer shapes, through the
 same ATen ops the engine calls (torch from .venv): bf16 and fp32 at::linear (unquantized), torch's
 weight-only int8 / int4 CPU kernels (bf16 activations), and the dequantize path (64-row tiles of the
-weight dequantized to fp32, fp32 GEMM). Median of --reps runs per cell, in ms.
+weight dequantized to fp32, fp32 GEMM; "bf16 GEMM": the same tiles in bf16, bf16 GEMM). Median of --reps runs per cell, in ms.
 
     .venv/bin/python scripts/bench/quant_kernels.py --threads 1 2 --rows 1 16 64 300
 """
@@ -41,12 +41,12 @@ def median_ms(fn, reps):
     return 1e3 * times[len(times) // 2]
 
 
-def tiled(x, n, dequantize_rows):
-    x32 = x.float()
-    out = torch.empty(x.shape[0], n)
+def tiled(x, n, dequantize_rows, dtype=torch.float32):
+    xg = x.to(dtype)
+    out = torch.empty(x.shape[0], n, dtype=dtype)
     for begin in range(0, n, TILE):
         end = min(n, begin + TILE)
-        torch.mm(x32, dequantize_rows(begin, end).t(), out=out[:, begin:end])
+        torch.mm(xg, dequantize_rows(begin, end).to(dtype).t(), out=out[:, begin:end])
     return out.bfloat16()
 
 
@@ -60,8 +60,8 @@ def main():
     shapes = [(4096, 4096), (11008, 4096), (4096, 11008)]
     G = args.group_size
     print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} cores")
-    print("| threads | N x K | rows | bf16 linear | fp32 linear | int8 kernel | int8 dequant | int4 kernel | int4 dequant | load |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| threads | N x K | rows | bf16 linear | fp32 linear | int8 kernel | int8 dequant | int8 dequant, bf16 GEMM | int4 kernel | int4 dequant | load |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for threads in args.threads:
         torch.set_num_threads(threads)
         for n, k in shapes:
@@ -88,6 +88,7 @@ def main():
                     median_ms(lambda: torch.nn.functional.linear(x.float(), w), reps),
                     median_ms(lambda: torch._weight_int8pack_mm(x, q8, s8), reps),
                     median_ms(lambda: tiled(x, n, rows8), reps),
+                    median_ms(lambda: tiled(x, n, rows8, torch.bfloat16), reps),
                     median_ms(lambda: torch._weight_int4pack_mm_for_cpu(x, packed, G, scale_and_zeros), reps),
                     median_ms(lambda: tiled(x, n, rows4), reps),
                 ]

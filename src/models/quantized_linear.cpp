@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "lisa/error.h"
+#include "lisa/models/cpu_native_dtype.h"
 
 namespace lisa::models {
 
@@ -108,7 +109,10 @@ at::Tensor QuantizedLinear::kernel(const at::Tensor& x2d) const {
 
 at::Tensor QuantizedLinear::dequantized_matmul(const at::Tensor& x2d) const {
   LISA_INTERNAL_ASSERT(weight_.values.defined(), "the dequantize path of a layer that kept only its packed weight");
-  const at::ScalarType gemm_dtype = device_.is_cpu() ? at::kFloat : at::kBFloat16;
+  const at::ScalarType gemm_dtype =
+      device_.is_cpu() && !(x2d.scalar_type() == at::kBFloat16 && cpu_computes_natively(at::kBFloat16))
+          ? at::kFloat
+          : at::kBFloat16;
   const at::Tensor xg = x2d.to(gemm_dtype);
   at::Tensor out = at::empty({xg.size(0), out_features_}, xg.options());
   for (int64_t begin = 0; begin < out_features_; begin += kTileRows) {

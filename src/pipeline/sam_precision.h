@@ -5,7 +5,7 @@
 namespace lisa::pipeline {
 
 // `dtype` (the engine's precision), except on a CPU without native instructions for that half type
-// (AVX-512 BF16 / AMX-BF16 for bf16, AVX-512 FP16 for fp16), where SAM runs in fp32: there ATen's
+// (models/cpu_native_dtype.h), where SAM runs in fp32: there ATen's
 // half-precision convolutions are about 100x and its matmuls about 6x slower than fp32 ones
 // (measured on a 2-core AVX2 machine with the tiny golden checkpoint: SAM encoder 44 s in bf16 vs
 // 2.2 s in fp32, mask decoder 12 s vs 0.9 s), while SAM is a small part of LISA's weights (ViT-H:

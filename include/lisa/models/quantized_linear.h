@@ -2,12 +2,14 @@
 // A linear layer without bias whose weight is quantized (quantization.h), computing y = x W^T on
 // the weight's device with the path that wins there for the number of rows in x.
 //
-// Paths (measured on a 2-core AVX2 CPU, docs/benchmarks.md "Quantized LLM weights"):
+// Paths (measured on 2-core AVX2 and AVX-512 CPUs, docs/benchmarks.md "Quantized LLM weights"):
 //   CPU int8, fewer than kCpuKernelMaxRows rows (decoding): torch's _weight_int8pack_mm (bf16
 //     activations; it needs K % 16 == 0, else the dequantize path always, and 16-byte aligned rows).
-//   CPU int8, more rows (prefill): dequantize tiles of output channels to fp32 and multiply with the
-//     regular fp32 GEMM; on this CPU fp32 GEMM is 3-6x faster than bf16 GEMM and 1.5-2x faster than
-//     the int8 kernel at a few hundred rows.
+//   CPU int8, more rows (prefill): dequantize tiles of output channels and multiply with the regular
+//     GEMM, in bf16 for bf16 activations on a CPU with bf16 instructions (cpu_native_dtype.h; there
+//     it is 2.4-3.5x faster than the int8 kernel and 3-4x faster than fp32 at 300 rows), else in
+//     fp32 (on AVX2, fp32 GEMM is 3-6x faster than bf16 GEMM and 1.5-2x faster than the int8
+//     kernel at a few hundred rows).
 //   CPU int4, any row count: torch's _weight_int4pack_mm_for_cpu (bf16 activations) on the weight
 //     packed at load for this CPU's ISA. It loses to the dequantize path at prefill too, but that
 //     path needs the portable nibbles besides the packed copy, doubling int4's memory, which is what
@@ -16,7 +18,7 @@
 //     for it; one copy for the same reason.
 //   CUDA int8 (the ATen int8 kernel is naive) and any other case: dequantize tiles to bf16, at::mm.
 // Activations of other dtypes (an fp32 run) are converted to bf16 for the kernels and the result
-// converted back; the CPU dequantize path multiplies in fp32, the CUDA one in bf16.
+// converted back; the CPU dequantize path multiplies fp32 activations in fp32, the CUDA one in bf16.
 #include <ATen/ATen.h>
 
 #include "lisa/models/quantization.h"
