@@ -10,6 +10,7 @@
 #include "io/shard_index.h"
 #include "io/torch_zip_file.h"
 #include "lisa/error.h"
+#include "lisa/io/mapped_pages.h"
 #include "lisa/io/regular_file.h"
 
 namespace lisa::io {
@@ -145,16 +146,25 @@ at::Tensor Checkpoint::load(const std::string& name, at::Device device, std::opt
   const auto& [info, file] = impl_->find(name);
   const at::Tensor stored = file->read(name);
   const auto target = dtype.value_or(info->dtype);
-  if (device.is_cpu())
-    return target == info->dtype && stored.is_contiguous() ? stored : owned_copy(stored, target);
-  // On an accelerator the conversion runs there, after the (smaller or equal) stored bytes moved.
-  prefault(stored);
-  return stored.to(device).to(target).contiguous();
+  if (device.is_cpu() && target == info->dtype && stored.is_contiguous()) return stored;
+  at::Tensor loaded;
+  if (device.is_cpu()) {
+    loaded = owned_copy(stored, target);
+  } else {
+    // On an accelerator the conversion runs there, after the (smaller or equal) stored bytes moved.
+    prefault(stored);
+    loaded = stored.to(device).to(target).contiguous();
+  }
+  release_mapped_pages(stored);  // copied: the file's pages need not stay resident
+  return loaded;
 }
 
 at::Tensor Checkpoint::load_copy(const std::string& name, std::optional<at::ScalarType> dtype) const {
   const auto& [info, file] = impl_->find(name);
-  return owned_copy(file->read(name), dtype.value_or(info->dtype));
+  const at::Tensor stored = file->read(name);
+  at::Tensor copy = owned_copy(stored, dtype.value_or(info->dtype));
+  release_mapped_pages(stored);
+  return copy;
 }
 
 }  // namespace lisa::io

@@ -1,9 +1,11 @@
 #include "lisa/models/llama.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <string>
 
 #include "lisa/error.h"
+#include "lisa/io/mapped_pages.h"
 #include "lisa/models/decode_attention.h"
 #include "lisa/models/quantized_checkpoint.h"
 #include "lisa/models/rms_norm.h"
@@ -82,6 +84,16 @@ LlamaWeights LlamaWeights::bind(WeightBinder& binder, const LlamaOptions& option
   return weights;
 }
 
+namespace {
+
+// The file pages of stored quantized weights that the loader has copied (io/mapped_pages.h).
+void release_file_pages(std::initializer_list<const QuantizedWeight*> sources) {
+  for (const QuantizedWeight* source : sources)
+    for (const at::Tensor* part : {&source->values, &source->scales, &source->zeros}) io::release_mapped_pages(*part);
+}
+
+}  // namespace
+
 LlamaModel::LlamaModel(const LlamaOptions& options, LlamaWeights weights, const QuantizationOptions& quantization)
     : options_(options),
       quantization_(effective_quantization(quantization, weights.stored_quantization, "the LLaMA weights")),
@@ -101,16 +113,25 @@ LlamaModel::LlamaModel(const LlamaOptions& options, LlamaWeights weights, const 
                               Linear::from_quantized(q.o_proj, on), w.post_attention_layernorm,
                               Linear::from_quantized(concat_rows({&q.gate_proj, &q.up_proj}), on),
                               Linear::from_quantized(q.down_proj, on)});
+      // Fused copies, and int4 packed copies; int8 o and down are read in place.
+      release_file_pages({&q.q_proj, &q.k_proj, &q.v_proj, &q.gate_proj, &q.up_proj});
+      if (weights.stored_quantization.mode == QuantMode::kInt4) release_file_pages({&q.o_proj, &q.down_proj});
       weights.quantized_layers[i] = QuantizedLlamaLayerWeights();
     }
   } else {
     lm_head_ = Linear::quantize(weights.lm_head, mode == QuantMode::kNone ? mode : QuantMode::kInt8, group);
+    if (mode != QuantMode::kNone) io::release_mapped_pages(weights.lm_head);
     weights.lm_head = at::Tensor();
     for (LlamaLayerWeights& w : weights.layers) {
       layers_.push_back(Layer{w.input_layernorm, Linear::quantize(at::cat({w.q_proj, w.k_proj, w.v_proj}), mode, group),
                               Linear::quantize(w.o_proj, mode, group), w.post_attention_layernorm,
                               Linear::quantize(at::cat({w.gate_proj, w.up_proj}), mode, group),
                               Linear::quantize(w.down_proj, mode, group)});
+      // Fused (and quantized) copies; unquantized o and down are read in place.
+      for (const at::Tensor* source : {&w.q_proj, &w.k_proj, &w.v_proj, &w.gate_proj, &w.up_proj})
+        io::release_mapped_pages(*source);
+      if (mode != QuantMode::kNone)
+        for (const at::Tensor* source : {&w.o_proj, &w.down_proj}) io::release_mapped_pages(*source);
       w = LlamaLayerWeights();  // frees the separate projections layer by layer while loading
     }
   }
