@@ -48,6 +48,13 @@ class BlockCache final : public c10::Allocator {
     return stats_;
   }
 
+  void release_all() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [bytes, data] : free_) c10::free_cpu(data);
+    free_.clear();
+    stats_.cached_bytes = 0;
+  }
+
   static BlockCache* instance;
 
  private:
@@ -113,6 +120,10 @@ void reuse_large_cpu_blocks() {
     BlockCache::instance = new BlockCache(c10::GetDefaultCPUAllocator());
     c10::SetCPUAllocator(BlockCache::instance, /*priority=*/1);
   });
+}
+
+void release_cached_cpu_blocks() {
+  if (BlockCache::instance) BlockCache::instance->release_all();
 }
 
 CpuBlockCacheStats cpu_block_cache_stats() {

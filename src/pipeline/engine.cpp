@@ -9,6 +9,7 @@
 #include "lisa/io/json_file.h"
 #include "lisa/models/quantized_checkpoint.h"
 #include "lisa/models/weights.h"
+#include "lisa/pipeline/cpu_block_cache.h"
 #include "lisa/tokenizer/conversation.h"
 #include "lisa/tokenizer/tokenizer.h"
 #include "models.h"
@@ -91,6 +92,7 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
 
   engine->models_ = std::unique_ptr<Models>(new Models{std::move(clip), std::move(projector), std::move(llama),
                                                        std::move(text_hidden_fcs), std::move(sam)});
+  release_cached_cpu_blocks();  // loading's temporaries (cpu_block_cache.h)
   return engine;
 }
 

@@ -35,6 +35,19 @@ TEST(CpuBlockCache, HandsAFreedLargeBlockOutAgainForTheSameSize) {
   EXPECT_EQ(cpu_block_cache_stats().misses, after.misses + 1);
 }
 
+TEST(CpuBlockCache, ReleasingFreesEveryCachedBlock) {
+  reuse_large_cpu_blocks();
+  const int64_t floats = (int64_t{5} << 20) / 4 + 3;  // a size no other test uses
+  { const at::Tensor big = at::empty({floats}); }
+  EXPECT_GE(cpu_block_cache_stats().cached_bytes, static_cast<size_t>(floats) * 4);
+  release_cached_cpu_blocks();
+  EXPECT_EQ(cpu_block_cache_stats().cached_bytes, 0u);
+  const auto before = cpu_block_cache_stats();
+  const at::Tensor again = at::empty({floats});  // nothing left to hand out
+  EXPECT_EQ(cpu_block_cache_stats().misses, before.misses + 1);
+  EXPECT_EQ(cpu_block_cache_stats().hits, before.hits);
+}
+
 // raw_allocate / raw_deleter (used inside libtorch) work for small and large blocks alike.
 TEST(CpuBlockCache, RawAllocationsRoundTrip) {
   reuse_large_cpu_blocks();
