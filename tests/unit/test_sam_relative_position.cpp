@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "lisa/models/sam/relative_position.h"
@@ -55,6 +56,33 @@ TEST(SamRelativePosition, DecomposedBiasMatchesItsDefinition) {
                                     (query * rel_w[j - l + qw - 1]).sum().item<double>();
             EXPECT_NEAR(bias[n][i * qw + j][k * qw + l].item<double>(), expected, 1e-12);
           }
+}
+
+// The attention made a few heads at a time (a small bias budget) is the attention of all heads at
+// once up to float rounding (the products block differently), and both are
+// softmax(q k^T / sqrt(d) + bias) v.
+TEST(SamRelativePosition, AttentionByChunksOfHeadsIsTheSame) {
+  const int64_t b = 2, heads = 5, h = 3, w = 4, d = 8, tokens = h * w;
+  for (const auto dtype : {at::kFloat, at::kBFloat16}) {
+    SCOPED_TRACE(c10::toString(dtype));
+    const double rounding = dtype == at::kFloat ? 1e-5 : 2e-2;  // a few units of the last place at O(1)
+    const auto q = at::randn({b, heads, tokens, d}).to(dtype), k = at::randn({b, heads, tokens, d}).to(dtype),
+               v = at::randn({b, heads, tokens, d}).to(dtype);
+    const auto rel_h = at::randn({2 * h - 1, d}).to(dtype), rel_w = at::randn({2 * w - 1, d}).to(dtype);
+    const auto whole = relative_position_attention(q, k, v, rel_h, rel_w, h, w);
+    const int64_t one_head = b * tokens * tokens * static_cast<int64_t>(q.element_size());
+    for (const int64_t budget : {int64_t{0}, one_head, 2 * one_head + 1}) {  // 1, 1 and 2 heads per chunk
+      const auto chunked = relative_position_attention(q, k, v, rel_h, rel_w, h, w, budget);
+      ASSERT_EQ(chunked.sizes(), whole.sizes());
+      EXPECT_LT((chunked.to(at::kDouble) - whole.to(at::kDouble)).abs().max().item<double>(), rounding) << budget;
+    }
+    const auto bias = decomposed_relative_bias(q.reshape({b * heads, tokens, d}).to(at::kDouble), rel_h.to(at::kDouble),
+                                               rel_w.to(at::kDouble), h, w, h, w)
+                          .view({b, heads, tokens, tokens});
+    const auto logits = at::matmul(q.to(at::kDouble), k.to(at::kDouble).transpose(-1, -2)) / std::sqrt(double(d)) + bias;
+    const auto expected = at::matmul(at::softmax(logits, -1), v.to(at::kDouble));
+    EXPECT_LT((whole.to(at::kDouble) - expected).abs().max().item<double>(), 5 * rounding);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "lisa/models/sam/image_encoder.h"
 
-#include <cmath>
 #include <string>
 
 #include "lisa/models/sam/relative_position.h"
@@ -100,13 +99,7 @@ at::Tensor ImageEncoder::Attention::operator()(const at::Tensor& x) const {
   const int64_t head_dim = c / num_heads, tokens = h * w;
   // [B, H, W, 3C] -> [3, B, heads, HW, head_dim]
   const auto qkv_heads = qkv(x).reshape({b, tokens, 3, num_heads, head_dim}).permute({2, 0, 3, 1, 4});
-  const auto q = qkv_heads[0], k = qkv_heads[1], v = qkv_heads[2];
-  // The relative positions enter as an additive bias on the logits, which SDPA takes as attn_mask.
-  const auto bias = decomposed_relative_bias(q.reshape({b * num_heads, tokens, head_dim}), rel_pos_h, rel_pos_w,
-                                             h, w, h, w)
-                        .view({b, num_heads, tokens, tokens});
-  const auto out = at::scaled_dot_product_attention(q, k, v, bias, /*dropout_p=*/0.0, /*is_causal=*/false,
-                                                    /*scale=*/1.0 / std::sqrt(static_cast<double>(head_dim)));
+  const auto out = relative_position_attention(qkv_heads[0], qkv_heads[1], qkv_heads[2], rel_pos_h, rel_pos_w, h, w);
   // [B, heads, HW, head_dim] -> [B, H, W, C]
   return proj(out.view({b, num_heads, h, w, head_dim}).permute({0, 2, 3, 1, 4}).reshape({b, h, w, c}));
 }
