@@ -10,6 +10,7 @@
 #include <map>
 
 #include "lisa/error.h"
+#include "lisa/io/mapped_pages.h"
 
 namespace lisa::io {
 
@@ -101,6 +102,7 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
                          tensor.name, "' produced as ", at::toString(data.scalar_type()), " ", data.sizes(),
                          ", declared as ", at::toString(tensor.dtype), " ", at::IntArrayRef(tensor.shape));
     file.write(data.data_ptr(), static_cast<size_t>(tensor.nbytes()));
+    release_mapped_pages(data);  // a tensor read in place from a checkpoint: written, so done with
   }
   file.close();
 }

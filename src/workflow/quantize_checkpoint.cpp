@@ -12,6 +12,7 @@
 #include "lisa/io/checkpoint.h"
 #include "lisa/io/hf_cache.h"
 #include "lisa/io/json_file.h"
+#include "lisa/io/mapped_pages.h"
 #include "lisa/io/safetensors_writer.h"
 #include "lisa/models/quantized_checkpoint.h"
 #include "lisa/workflow/quantize.h"
@@ -73,7 +74,9 @@ std::vector<io::TensorToWrite> plan_tensors(const io::Checkpoint& checkpoint, co
                           group = quantization.group_size] {
                            if (values->empty()) {
                              announce();
-                             *values = models::stored_values(models::quantize_weight(checkpoint.load(name), mode, group));
+                             const at::Tensor source = checkpoint.load(name);
+                             *values = models::stored_values(models::quantize_weight(source, mode, group));
+                             io::release_mapped_pages(source);
                            }
                            at::Tensor value = values->at(part);
                            if (last) values->clear();

@@ -70,4 +70,14 @@ TEST(MappedPages, ConvertingLoadsDoNotKeepTheFilePagesResident) {
   EXPECT_TRUE(at::equal(copy, expected_values()));
 }
 
+TEST(MappedPages, CopyingACheckpointKeepsNoWrittenTensorResident) {
+  const fs::path path = write_checkpoint();
+  const auto checkpoint = Checkpoint::open(path);
+  const fs::path copy = fs::path(::testing::TempDir()) / "mapped_pages_copy.safetensors";
+  lisa::io::write_safetensors(copy, {{"big", at::kFloat, {kRows, kColumns}, [&] { return checkpoint.load("big"); }}});
+  EXPECT_LT(resident_bytes_of(path), kMiB);
+  EXPECT_TRUE(at::equal(Checkpoint::open(copy).load("big"), expected_values()));
+  fs::remove(copy);
+}
+
 }  // namespace

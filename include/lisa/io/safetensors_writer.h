@@ -23,7 +23,9 @@ struct TensorToWrite {
   int64_t nbytes() const;
 };
 
-// Writes `tensors` in the given order to `path` (created or truncated), fsynced. The header lists
+// Writes `tensors` in the given order to `path` (created or truncated), fsynced. A produced tensor
+// that views a memory-mapped checkpoint has its pages given back once written
+// (release_mapped_pages): copying a 7B checkpoint then keeps no more than one tensor resident. The header lists
 // them sorted by name with 8-byte aligned data, as the safetensors library writes. Throws
 // lisa::Error naming the file and the cause (e.g. "No space left on device"); a dtype the format
 // cannot hold is a lisa::Error naming the tensor.
