@@ -35,6 +35,10 @@ LISA_AVX2_FMA inline __m256 load8(const uint16_t* p) {
   const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
 }
+// int8 (the levels of an int8-quantized weight) as exact fp32 values.
+LISA_AVX2_FMA inline __m256 load8(const int8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
 
 #else
 
@@ -43,6 +47,7 @@ inline bool cpu_has_avx2_and_fma() { return false; }
 #endif
 
 inline float to_float(float value) { return value; }
+inline float to_float(int8_t value) { return static_cast<float>(value); }
 inline float to_float(uint16_t bf16_bits) {
   const uint32_t bits = static_cast<uint32_t>(bf16_bits) << 16;
   float value;

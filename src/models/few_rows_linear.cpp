@@ -26,6 +26,7 @@ using avx2::load8;
 // Output channels per block: the rows of W read together. With kRowsPerBlock rows of x at most, the
 // accumulators (3 x 4), the x vectors (3) and one W vector fill the 16 AVX2 registers.
 constexpr int kChannelsPerBlock = 4;
+constexpr int kChannelsPerSingleRowBlock = 8;
 constexpr int kRowsPerBlock = 3;  // multiply_channels dispatches passes of 3, 2 or 1 rows
 
 constexpr int64_t kLineBytes = 64;
@@ -92,17 +93,26 @@ LISA_AVX2_FMA void multiply_channels(const float* x, int64_t M, const W* w, int6
   }
 }
 
+template <int NR, typename W>
+void multiply_in_blocks_of(const float* x, int64_t M, const W* w, int64_t N, int64_t K, float* y) {
+  const int64_t blocks = N / NR;
+  // A block streams NR * K weights; 64 blocks of 4 rows of a 1024-wide layer are 1 MiB per task.
+  at::parallel_for(0, blocks, 256 / NR, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) multiply_channels<NR>(x, M, w + b * NR * K, K, y + b * NR, N);
+  });
+  for (int64_t n = blocks * NR; n < N; ++n) multiply_channels<1>(x, M, w + n * K, K, y + n, N);
+}
+
+// One row of x (a single sequence's decoding step) reads 8 channels per block: with 4, each
+// accumulator's chain of dependent FMAs, not memory, set the pace. Which channels go together does
+// not change any output's operations, so the bits are the same either way.
 template <typename W>
 void multiply(const float* x, int64_t M, const W* w, int64_t N, int64_t K, float* y) {
-  const int64_t blocks = N / kChannelsPerBlock;
-  // A block streams kChannelsPerBlock * K weights; 64 blocks of a 1024-wide layer are 1 MiB per task.
-  at::parallel_for(0, blocks, 64, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      const int64_t n = b * kChannelsPerBlock;
-      multiply_channels<kChannelsPerBlock>(x, M, w + n * K, K, y + n, N);
-    }
-  });
-  for (int64_t n = blocks * kChannelsPerBlock; n < N; ++n) multiply_channels<1>(x, M, w + n * K, K, y + n, N);
+  if (M == 1) {
+    multiply_in_blocks_of<kChannelsPerSingleRowBlock>(x, M, w, N, K, y);
+  } else {
+    multiply_in_blocks_of<kChannelsPerBlock>(x, M, w, N, K, y);
+  }
 }
 
 #else
@@ -138,6 +148,27 @@ at::Tensor few_rows_linear(const at::Tensor& x2d, const at::Tensor& weight) {
              weight.size(0), weight.size(1), y.data_ptr<float>());
   }
   return y.to(x2d.scalar_type());
+}
+
+bool few_rows_int8_linear_applies(const at::Tensor& x2d, const at::Tensor& levels, const at::Tensor& scales) {
+  if (!few_rows_linear_available()) return false;
+  if (!x2d.device().is_cpu() || !levels.device().is_cpu() || !scales.device().is_cpu()) return false;
+  if (x2d.scalar_type() != at::kFloat && x2d.scalar_type() != at::kBFloat16) return false;
+  if (levels.scalar_type() != at::kChar || levels.dim() != 2 || !levels.is_contiguous()) return false;
+  if (scales.dim() != 1 || scales.size(0) != levels.size(0)) return false;
+  if (x2d.dim() != 2 || x2d.size(1) != levels.size(1)) return false;
+  if (x2d.size(0) < 1 || x2d.size(0) > kFewRowsMaxRows) return false;
+  return !(c10::GradMode::is_enabled() && x2d.requires_grad());
+}
+
+at::Tensor few_rows_int8_linear(const at::Tensor& x2d, const at::Tensor& levels, const at::Tensor& scales) {
+  LISA_INTERNAL_ASSERT(few_rows_int8_linear_applies(x2d, levels, scales), "few_rows_int8_linear on x ", x2d.sizes(),
+                       " ", x2d.scalar_type(), " and levels ", levels.sizes(), " ", levels.scalar_type());
+  const at::Tensor x = x2d.to(at::kFloat).contiguous();
+  at::Tensor y = at::empty({x.size(0), levels.size(0)}, x.options());
+  multiply(x.data_ptr<float>(), x.size(0), levels.data_ptr<int8_t>(), levels.size(0), levels.size(1),
+           y.data_ptr<float>());
+  return y.mul_(scales.to(at::kFloat)).to(x2d.scalar_type());
 }
 
 void set_few_rows_linear_enabled(bool enabled) { g_few_rows_enabled.store(enabled, std::memory_order_relaxed); }

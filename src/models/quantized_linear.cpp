@@ -5,6 +5,7 @@
 
 #include "lisa/error.h"
 #include "lisa/models/cpu_native_dtype.h"
+#include "lisa/models/few_rows_linear.h"
 
 namespace lisa::models {
 
@@ -72,11 +73,18 @@ QuantizedLinear::QuantizedLinear(const QuantizedWeight& weight, at::Device devic
                        " for a weight with ", in_features_, " input columns");
 }
 
+bool QuantizedLinear::uses_few_rows(const at::Tensor& x2d) const {
+  if (path_ == Path::kFewRows) return true;
+  return path_ == Path::kAuto && mode_ == QuantMode::kInt8 &&
+         few_rows_int8_linear_applies(x2d, weight_.values, weight_.scales);
+}
+
 bool QuantizedLinear::uses_kernel(int64_t rows) const {
   switch (path_) {
     case Path::kKernel:
       return true;
     case Path::kDequantize:
+    case Path::kFewRows:
       return false;
     case Path::kAuto:
       break;
@@ -90,7 +98,9 @@ at::Tensor QuantizedLinear::operator()(const at::Tensor& x) const {
   LISA_INTERNAL_ASSERT(x.dim() >= 1 && x.size(-1) == in_features_, "input of shape ", x.sizes(), " for a layer with ",
                        in_features_, " input columns");
   const at::Tensor x2d = x.reshape({-1, in_features_});
-  const at::Tensor y = uses_kernel(x2d.size(0)) ? kernel(x2d) : dequantized_matmul(x2d);
+  const at::Tensor y = uses_few_rows(x2d)         ? few_rows_int8_linear(x2d, weight_.values, weight_.scales)
+                       : uses_kernel(x2d.size(0)) ? kernel(x2d)
+                                                  : dequantized_matmul(x2d);
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
   shape.back() = out_features_;
   return y.view(shape).to(x.scalar_type());

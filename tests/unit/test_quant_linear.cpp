@@ -3,9 +3,13 @@
 // row counts that are not a multiple of the kernels' tiles; the automatic choice per row count.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #include "lisa/models/few_rows_linear.h"
 #include "lisa/models/linear.h"
 #include "lisa/models/quantized_linear.h"
+#include "support/cpu_features.h"
 #include "support/devices.h"
 
 namespace lisa::models {
@@ -74,7 +78,8 @@ TEST_P(QuantLinear, Fp32ActivationsComeBackInFp32) {
 
 // A width that is no multiple of 16 crashes torch 2.11's CPU int8 kernel or makes it return NaN:
 // widths that are not multiples of 8 on every CPU, multiples of 8 but not of 16 (40, 344) on AVX-512
-// ones. The layer never calls it, at a decoding step's row counts either.
+// ones. The layer never calls it: a decoding step's rows go through the few-rows kernel where the CPU
+// has AVX2 (few_rows_linear.h), the dequantize path elsewhere and at other row counts.
 TEST_P(QuantLinear, Int8WidthsWithoutAKernelUseTheDequantizePath) {
   for (int64_t width : {36, 40, 344}) {
     const QuantizedWeight weight = quantize_weight(at::randn({16, width}), QuantMode::kInt8, 0);
@@ -101,6 +106,27 @@ TEST_P(QuantLinear, Int8ValuesAtAnUnalignedAddressStillMultiply) {
   for (int64_t rows : {1, 5}) {
     const at::Tensor x = at::randn({rows, 128}).to(device(), at::kBFloat16);
     EXPECT_LE(bf16_disagreement(layer(x), at::linear(x, dense)), kBf16Tolerance) << rows << " rows";
+  }
+}
+
+// The engine's few-rows int8 kernel: the dequantized matmul to bf16 rounding at any width (no
+// multiple of 8 or 16 needed), what the automatic path gives for a decoding step's rows, and each
+// row's bits the same whatever the number of rows (batched decoding equals unbatched).
+TEST(QuantLinearFewRows, Int8AgreesWithTheDequantizedMatmulRowByRow) {
+  if (!lisa::testing::cpu_has_avx2_and_fma()) GTEST_SKIP() << "the kernel needs AVX2 + FMA";
+  at::manual_seed(8);
+  for (const auto& [out, in] : {std::pair<int64_t, int64_t>{384, 128}, {200, 208}, {130, 37}}) {
+    SCOPED_TRACE("[" + std::to_string(out) + ", " + std::to_string(in) + "]");
+    const QuantizedWeight weight = quantize_weight(0.05 * at::randn({out, in}), QuantMode::kInt8, 0);
+    const QuantizedLinear layer(weight, at::kCPU, Path::kFewRows);
+    for (const auto dtype : {at::kBFloat16, at::kFloat}) {
+      const at::Tensor x = at::randn({kFewRowsMaxRows, in}).to(dtype);
+      const at::Tensor all = layer(x);
+      EXPECT_EQ(all.scalar_type(), dtype);
+      EXPECT_LE(bf16_disagreement(all, at::linear(x.to(at::kFloat), weight.dequantize(at::kFloat))), kBf16Tolerance);
+      EXPECT_TRUE(at::equal(QuantizedLinear(weight, at::kCPU)(x), all));
+      for (int64_t row : {0, 7, 15}) EXPECT_TRUE(at::equal(layer(x.narrow(0, row, 1)), all.narrow(0, row, 1))) << row;
+    }
   }
 }
 

@@ -3,8 +3,11 @@
 // the weight's device with the path that wins there for the number of rows in x.
 //
 // Paths (measured on 2-core AVX2 and AVX-512 CPUs, docs/benchmarks.md "Quantized LLM weights"):
-//   CPU int8, fewer than kCpuKernelMaxRows rows (decoding): torch's _weight_int8pack_mm (bf16
-//     activations; it needs K % 16 == 0, else the dequantize path always, and 16-byte aligned rows).
+//   CPU int8, up to kFewRowsMaxRows rows (decoding) on a CPU with AVX2 + FMA: the engine's few-rows
+//     int8 kernel (few_rows_linear.h), 1.3-1.5x faster than torch's on LLaMA-7B in one run.
+//   CPU int8, other rows fewer than kCpuKernelMaxRows, or the few-rows kernel switched off: torch's
+//     _weight_int8pack_mm (bf16 activations; it needs K % 16 == 0, else the dequantize path always,
+//     and 16-byte aligned rows).
 //   CPU int8, more rows (prefill): dequantize tiles of output channels and multiply with the regular
 //     GEMM, in bf16 for bf16 activations on a CPU with bf16 instructions (cpu_native_dtype.h; there
 //     it is 2.4-3.5x faster than the int8 kernel and 3-4x faster than fp32 at 300 rows), else in
@@ -27,9 +30,10 @@ namespace lisa::models {
 
 class QuantizedLinear {
  public:
-  // kAuto: the choice above. kKernel / kDequantize force one path (tests compare them); kKernel
-  // is an internal error where no kernel exists for the mode and device.
-  enum class Path { kAuto, kKernel, kDequantize };
+  // kAuto: the choice above. kKernel (torch's kernel) / kDequantize / kFewRows force one path (tests
+  // compare them); kKernel is an internal error where no kernel exists for the mode and device,
+  // kFewRows where few_rows_int8_linear does not apply (not int8, not the CPU, no AVX2, too many rows).
+  enum class Path { kAuto, kKernel, kDequantize, kFewRows };
   // Row count from which the CPU int8 layer dequantizes instead of calling the kernel.
   static constexpr int64_t kCpuKernelMaxRows = 32;
 
@@ -48,6 +52,7 @@ class QuantizedLinear {
   int64_t bytes() const;
 
  private:
+  bool uses_few_rows(const at::Tensor& x2d) const;
   bool uses_kernel(int64_t rows) const;
   at::Tensor kernel(const at::Tensor& x2d) const;
   at::Tensor dequantized_matmul(const at::Tensor& x2d) const;

@@ -113,9 +113,9 @@ LlamaModel::LlamaModel(const LlamaOptions& options, LlamaWeights weights, const 
                               Linear::from_quantized(q.o_proj, on), w.post_attention_layernorm,
                               Linear::from_quantized(concat_rows({&q.gate_proj, &q.up_proj}), on),
                               Linear::from_quantized(q.down_proj, on)});
-      // Fused copies, and int4 packed copies; int8 o and down are read in place.
-      release_file_pages({&q.q_proj, &q.k_proj, &q.v_proj, &q.gate_proj, &q.up_proj});
-      if (weights.stored_quantization.mode == QuantMode::kInt4) release_file_pages({&q.o_proj, &q.down_proj});
+      // Fused copies, int4 packed copies, int8 values copied for alignment; int8 o and down read in
+      // place fault their pages in again when first used.
+      release_file_pages({&q.q_proj, &q.k_proj, &q.v_proj, &q.o_proj, &q.gate_proj, &q.up_proj, &q.down_proj});
       weights.quantized_layers[i] = QuantizedLlamaLayerWeights();
     }
   } else {
