@@ -26,9 +26,9 @@ at::Tensor few_rows_linear(const at::Tensor& x2d, const at::Tensor& weight);
 
 // The int8 variant for the few rows of a decoding step through an int8-quantized weight
 // (quantization.h): y[m][n] = (x[m] . q[n]) * scale[n], the dot product of x's values (as fp32) with
-// the integer levels summed in fp32 exactly as above, then scaled; result in x's dtype. torch's
-// _weight_int8pack_mm streamed LLaMA-7B's int8 weights at about 23 GB/s on 2 cores where this
-// loop reaches the bf16 kernel's rate in bytes (docs/benchmarks.md), and it has no alignment or
+// the integer levels summed in fp32 exactly as above, then scaled; result in x's dtype. On
+// LLaMA-7B's int8 weights (2 cores, AVX-512 machine) torch's _weight_int8pack_mm streamed about
+// 19 GB/s (3.0 tok/s), this loop 27 GB/s (4.2 tok/s, docs/benchmarks.md); and it has no alignment or
 // width condition. Where: few_rows_int8_linear_applies (x fp32 or bf16, 1 to kFewRowsMaxRows rows;
 // q int8 [N, K] contiguous; scales [N]; the CPU and switch as above).
 bool few_rows_int8_linear_applies(const at::Tensor& x2d, const at::Tensor& levels, const at::Tensor& scales);
