@@ -31,9 +31,13 @@ LiveMappings& live_mappings() {
 }  // namespace
 
 int64_t release_mapped_pages(const at::Tensor& tensor) {
-  if (!tensor.defined() || !tensor.device().is_cpu() || !tensor.storage().data()) return 0;
-  const auto begin = reinterpret_cast<uintptr_t>(tensor.storage().data());
-  const uintptr_t end = begin + tensor.storage().nbytes();
+  if (!tensor.defined() || !tensor.device().is_cpu() || tensor.numel() == 0) return 0;
+  // The tensor's own bytes, not its storage's: a tensor of a torch.save file may share its storage
+  // with other tensors (tied weights, views), whose pages are not this caller's to give back.
+  int64_t last_element = 0;
+  for (int64_t dim = 0; dim < tensor.dim(); ++dim) last_element += (tensor.size(dim) - 1) * tensor.stride(dim);
+  const auto begin = reinterpret_cast<uintptr_t>(tensor.data_ptr());
+  const uintptr_t end = begin + static_cast<uintptr_t>((last_element + 1) * tensor.element_size());
   const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
   if (last <= first) return 0;

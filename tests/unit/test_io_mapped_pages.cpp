@@ -52,6 +52,21 @@ TEST(MappedPages, ReleasedPagesLeaveTheResidentSetAndReadBackUnchanged) {
   EXPECT_TRUE(at::equal(in_place, expected_values()));  // faulted in again from the file
 }
 
+// Only the tensor's own bytes: a view of half the rows gives back half the pages, and the other
+// half (a storage shared with other tensors, as in torch.save files) stays resident.
+TEST(MappedPages, AViewGivesBackOnlyItsOwnBytes) {
+  const fs::path path = write_checkpoint();
+  const auto checkpoint = Checkpoint::open(path);
+  const at::Tensor in_place = checkpoint.load("big");
+  ASSERT_TRUE(at::equal(in_place, expected_values()));
+  const int64_t released = release_mapped_pages(in_place.narrow(0, 0, kRows / 2));
+  EXPECT_GE(released, 7 * kMiB);
+  EXPECT_LE(released, 8 * kMiB);
+  EXPECT_GE(resident_bytes_of(path), 7 * kMiB);
+  EXPECT_LT(resident_bytes_of(path), 9 * kMiB);
+  EXPECT_TRUE(at::equal(in_place, expected_values()));
+}
+
 TEST(MappedPages, MemoryOutsideAMappingIsLeftAlone) {
   const at::Tensor heap = expected_values().clone();
   EXPECT_EQ(release_mapped_pages(heap), 0);

@@ -14,11 +14,11 @@
 namespace lisa::io {
 
 // Drops from this process's resident set the pages of a memory-mapped checkpoint file that lie
-// wholly inside `tensor`'s storage (madvise MADV_DONTNEED; pages shared with a neighbouring tensor
-// stay). The tensor stays valid: a later read faults its bytes in again from the file. Writes made
+// wholly inside `tensor`'s bytes (from its first to its last element; madvise MADV_DONTNEED; pages
+// shared with a neighbouring tensor stay, and so do the rest of a storage it shares). The tensor stays valid: a later read faults its bytes in again from the file. Writes made
 // through any view of those pages are lost, so call it only for bytes nobody wrote, i.e. a source
-// the loader has just read. Returns the bytes given back; 0 when the storage is not inside a live
-// mapping (heap memory, an accelerator tensor, an undefined tensor), which is then left untouched.
+// the loader has just read. Returns the bytes given back; 0 when those bytes are not inside a live
+// mapping (heap memory, an accelerator tensor, an undefined or empty tensor), left untouched then.
 int64_t release_mapped_pages(const at::Tensor& tensor);
 
 }  // namespace lisa::io
