@@ -64,8 +64,11 @@ if [[ ! -f "$GGUF_DIR/q8_0.gguf" || ! -f "$GGUF_DIR/q4_0.gguf" ]]; then
   PYTHONPATH="$SRC/gguf-py" "$PYTHON" "$SRC/convert_hf_to_gguf.py" "$HF_DIR" --outtype f16 \
     --outfile "$GGUF_DIR/f16.gguf" >&2
   rm -rf "$HF_DIR"
+  # Each file under a temporary name, renamed when complete: an interrupted run leaves no GGUF
+  # that a later run would take for finished.
   for type in q8_0 q4_0; do
-    "$BIN/llama-quantize" "$GGUF_DIR/f16.gguf" "$GGUF_DIR/$type.gguf" "${type^^}" "$THREADS" >&2
+    "$BIN/llama-quantize" "$GGUF_DIR/f16.gguf" "$GGUF_DIR/$type.gguf.part" "${type^^}" "$THREADS" >&2
+    mv "$GGUF_DIR/$type.gguf.part" "$GGUF_DIR/$type.gguf"
   done
   rm -f "$GGUF_DIR/f16.gguf"
 fi
