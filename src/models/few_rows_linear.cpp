@@ -1,6 +1,5 @@
 #include "lisa/models/few_rows_linear.h"
 
-#include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
@@ -10,6 +9,8 @@
 #include <cstring>
 
 #include "avx2_vectors.h"
+#include "models/channel_blocks.h"
+#include "models/few_rows_bf16_pairs.h"
 #include "lisa/error.h"
 
 namespace lisa::models {
@@ -17,6 +18,7 @@ namespace lisa::models {
 namespace {
 
 std::atomic<bool> g_few_rows_enabled{true};
+std::atomic<bool> g_bf16_pairs_enabled{true};
 
 #ifdef LISA_AVX2_KERNELS
 
@@ -95,12 +97,9 @@ LISA_AVX2_FMA void multiply_channels(const float* x, int64_t M, const W* w, int6
 
 template <int NR, typename W>
 void multiply_in_blocks_of(const float* x, int64_t M, const W* w, int64_t N, int64_t K, float* y) {
-  const int64_t blocks = N / NR;
-  // A block streams NR * K weights; 64 blocks of 4 rows of a 1024-wide layer are 1 MiB per task.
-  at::parallel_for(0, blocks, 256 / NR, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) multiply_channels<NR>(x, M, w + b * NR * K, K, y + b * NR, N);
-  });
-  for (int64_t n = blocks * NR; n < N; ++n) multiply_channels<1>(x, M, w + n * K, K, y + n, N);
+  for_each_channel_block<NR>(
+      N, [&](int64_t n) { multiply_channels<NR>(x, M, w + n * K, K, y + n, N); },
+      [&](int64_t n) { multiply_channels<1>(x, M, w + n * K, K, y + n, N); });
 }
 
 // One row of x (a single sequence's decoding step) reads 8 channels per block: with 4, each
@@ -137,6 +136,14 @@ bool few_rows_linear_applies(const at::Tensor& x2d, const at::Tensor& weight) {
 at::Tensor few_rows_linear(const at::Tensor& x2d, const at::Tensor& weight) {
   LISA_INTERNAL_ASSERT(few_rows_linear_applies(x2d, weight), "few_rows_linear on x ", x2d.sizes(), " ",
                        x2d.scalar_type(), " and weight ", weight.sizes(), " ", weight.scalar_type());
+  if (weight.scalar_type() == at::kBFloat16 && few_rows_bf16_pairs_available()) {
+    const at::Tensor x = x2d.contiguous();
+    at::Tensor y = at::empty({x.size(0), weight.size(0)}, x.options().dtype(at::kFloat));
+    bf16_pairs::multiply(reinterpret_cast<const uint16_t*>(x.data_ptr<at::BFloat16>()), x.size(0),
+                         reinterpret_cast<const uint16_t*>(weight.data_ptr<at::BFloat16>()), weight.size(0),
+                         weight.size(1), y.data_ptr<float>());
+    return y.to(at::kBFloat16);
+  }
   // Products in fp32 for both dtypes; bf16 rounds once, at the end, as libtorch's bf16 GEMM does.
   const at::Tensor x = x2d.to(at::kFloat).contiguous();
   at::Tensor y = at::empty({x.size(0), weight.size(0)}, x.options());
@@ -174,5 +181,9 @@ at::Tensor few_rows_int8_linear(const at::Tensor& x2d, const at::Tensor& levels,
 void set_few_rows_linear_enabled(bool enabled) { g_few_rows_enabled.store(enabled, std::memory_order_relaxed); }
 bool few_rows_linear_enabled() { return g_few_rows_enabled.load(std::memory_order_relaxed); }
 bool few_rows_linear_available() { return few_rows_linear_enabled() && avx2::cpu_has_avx2_and_fma(); }
+
+void set_few_rows_bf16_pairs_enabled(bool enabled) { g_bf16_pairs_enabled.store(enabled, std::memory_order_relaxed); }
+bool few_rows_bf16_pairs_enabled() { return g_bf16_pairs_enabled.load(std::memory_order_relaxed); }
+bool few_rows_bf16_pairs_available() { return few_rows_bf16_pairs_enabled() && bf16_pairs::cpu_supports(); }
 
 }  // namespace lisa::models

@@ -6,8 +6,9 @@
 // the cores' peak: a decoding step of 8 sequences cost 2.7x a step of one. This kernel reads each
 // weight row once for all rows of x (AVX2 + FMA, threads over output channels), so a step of B rows
 // costs little more than a step of one until the FMAs, not the memory, are the limit. bf16 weights are
-// widened to fp32 in registers (this CPU has no bf16 arithmetic) and the sums kept in fp32; the result
-// is rounded to bf16 once, as libtorch's bf16 GEMM rounds it.
+// widened to fp32 in registers (that CPU has no bf16 arithmetic; one with AVX512-BF16 multiplies them
+// as they are, see below) and the sums kept in fp32; the result is rounded to bf16 once, as libtorch's
+// bf16 GEMM rounds it.
 //
 // Every output element is computed by the same sequence of operations whatever the number of rows,
 // so B rows together give the bits of B single-row calls: batched decoding equals unbatched exactly.
@@ -39,5 +40,13 @@ void set_few_rows_linear_enabled(bool enabled);
 bool few_rows_linear_enabled();
 // Enabled, and this CPU has AVX2 and FMA: decoding steps on the CPU use the kernel.
 bool few_rows_linear_available();
+
+// bf16 weights on a CPU with AVX512-BF16 take models/few_rows_bf16_pairs.h (bf16 pairs multiplied
+// and summed by VDPBF16PS, no widening) instead of the AVX2 loop: other roundings, the same
+// per-row guarantee. Process-wide switch (default on) for benchmarks and tests that compare the two.
+void set_few_rows_bf16_pairs_enabled(bool enabled);
+bool few_rows_bf16_pairs_enabled();
+// Enabled, and this CPU has AVX512F, AVX512BW and AVX512-BF16.
+bool few_rows_bf16_pairs_available();
 
 }  // namespace lisa::models
