@@ -1,5 +1,5 @@
 #pragma once
-// How the few-rows kernels (few_rows_linear.cpp, few_rows_bf16_pairs.cpp) split a product's output
+// How the few-rows kernels (few_rows_linear.cpp, few_rows_avx512.cpp) split a product's output
 // channels: blocks of NR channels over the intra-op threads, then the N % NR last ones one by one.
 #include <ATen/Parallel.h>
 

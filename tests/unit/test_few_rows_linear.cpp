@@ -23,10 +23,9 @@ namespace {
 struct FewRowsSwitch : testing::ScopedSwitch {
   explicit FewRowsSwitch(bool on) : ScopedSwitch(few_rows_linear_enabled, set_few_rows_linear_enabled, on) {}
 };
-// bf16 on a CPU with AVX512-BF16 has two paths (VDPBF16PS pairs, AVX2 widening): the tests run both.
-struct Bf16PairsSwitch : testing::ScopedSwitch {
-  explicit Bf16PairsSwitch(bool on)
-      : ScopedSwitch(few_rows_bf16_pairs_enabled, set_few_rows_bf16_pairs_enabled, on) {}
+// bf16 on a CPU with AVX512-BF16 has two paths (AVX-512, AVX2): the tests run both.
+struct Avx512Switch : testing::ScopedSwitch {
+  explicit Avx512Switch(bool on) : ScopedSwitch(few_rows_avx512_enabled, set_few_rows_avx512_enabled, on) {}
 };
 
 bool kernel_runs_here() { return testing::cpu_has_avx2_and_fma(); }
@@ -35,7 +34,7 @@ bool kernel_runs_here() { return testing::cpu_has_avx2_and_fma(); }
 // sums per lane, 3 horizontal additions, then at most 7 tail terms, each rounding once in fp32 (2^-24
 // relative), so the sum is off by less than (K/8 + 10) * 2^-24 * sum_k |x_k w_k|; a bf16 result is
 // then rounded once more, by at most 2^-9 of its value (2^-8 allowed for the sum's own error). The
-// bf16 pairs path rounds less often: K/16 sums per lane (2 per 32 k), then 4 horizontal additions.
+// AVX-512 bf16 path rounds less often: K/16 sums per lane (2 per 32 k), then 4 horizontal additions.
 double error_in_bounds(const at::Tensor& y, const at::Tensor& x, const at::Tensor& w) {
   const at::Tensor exact = at::matmul(x.to(at::kDouble), w.to(at::kDouble).t());
   const at::Tensor scale = at::matmul(x.to(at::kDouble).abs(), w.to(at::kDouble).abs().t());
@@ -45,10 +44,13 @@ double error_in_bounds(const at::Tensor& y, const at::Tensor& x, const at::Tenso
   return ((y.to(at::kDouble) - exact).abs() / bound).max().item<double>();
 }
 
-TEST(FewRowsLinear, Bf16PairsAvailableExactlyWhereTheCpuHasAvx512Bf16) {
-  EXPECT_EQ(few_rows_bf16_pairs_available(), testing::cpu_has_avx512_bf16());
-  const Bf16PairsSwitch off(false);
-  EXPECT_FALSE(few_rows_bf16_pairs_available());
+TEST(FewRowsLinear, Avx512PathsAvailableExactlyWhereTheCpuHasThem) {
+  EXPECT_FALSE(few_rows_avx512_available(at::kFloat));  // the AVX2 loop was as fast
+  EXPECT_EQ(few_rows_avx512_available(at::kBFloat16), testing::cpu_has_avx512_bf16());
+  EXPECT_FALSE(few_rows_avx512_available(at::kHalf));
+  const Avx512Switch off(false);
+  EXPECT_FALSE(few_rows_avx512_available(at::kFloat));
+  EXPECT_FALSE(few_rows_avx512_available(at::kBFloat16));
 }
 
 TEST(FewRowsLinear, AvailableExactlyWhereTheCpuHasAvx2AndFma) {
@@ -62,13 +64,13 @@ TEST(FewRowsLinear, AgreesWithTheExactProductWithinItsRoundingBound) {
   if (!kernel_runs_here()) GTEST_SKIP() << "no AVX2 + FMA on this CPU: at::linear runs everywhere";
   at::manual_seed(11);
   // Widths with and without a k % 8 (k % 32) tail, channel counts with and without a block tail.
-  for (const bool pairs : {true, false})
+  for (const bool avx512 : {true, false})
   for (at::ScalarType dtype : {at::kFloat, at::kBFloat16})
     for (int64_t in : {1, 7, 8, 33, 344, 1024})
       for (int64_t out : {1, 3, 4, 130})
         for (int64_t rows : {1, 2, 3, 4, 5, 8, 9, 16}) {
-          const Bf16PairsSwitch path(pairs);
-          SCOPED_TRACE(std::string(c10::toString(dtype)) + (pairs ? " (pairs where the CPU has them)" : "") + " [" +
+          const Avx512Switch path(avx512);
+          SCOPED_TRACE(std::string(c10::toString(dtype)) + (avx512 ? " (AVX-512 where the CPU has it)" : "") + " [" +
                        std::to_string(rows) + ", " + std::to_string(in) + "] x [" + std::to_string(out) + ", " +
                        std::to_string(in) + "]");
           const at::Tensor x = at::randn({rows, in}).to(dtype);
@@ -83,16 +85,16 @@ TEST(FewRowsLinear, AgreesWithTheExactProductWithinItsRoundingBound) {
 TEST(FewRowsLinear, EachRowHasTheBitsOfASingleRowCall) {
   if (!kernel_runs_here()) GTEST_SKIP() << "no AVX2 + FMA on this CPU: at::linear runs everywhere";
   at::manual_seed(12);
-  for (const bool pairs : {true, false})
+  for (const bool avx512 : {true, false})
   for (at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
-    const Bf16PairsSwitch path(pairs);
+    const Avx512Switch path(avx512);
     const at::Tensor w = at::randn({130, 344}).to(dtype);
     for (int64_t rows = 1; rows <= kFewRowsMaxRows; ++rows) {
       const at::Tensor x = at::randn({rows, 344}).to(dtype);
       const at::Tensor y = few_rows_linear(x, w);
       for (int64_t m = 0; m < rows; ++m)
         EXPECT_TRUE(at::equal(few_rows_linear(x.slice(0, m, m + 1), w), y.slice(0, m, m + 1)))
-            << c10::toString(dtype) << " row " << m << " of " << rows << (pairs ? " (pairs)" : "");
+            << c10::toString(dtype) << " row " << m << " of " << rows << (avx512 ? " (AVX-512)" : "");
     }
   }
 }
@@ -102,7 +104,9 @@ TEST(FewRowsLinear, EachRowHasTheBitsOfASingleRowCall) {
 TEST(FewRowsLinear, ThreadsSplitTheOutputsWithoutChangingThem) {
   if (!kernel_runs_here()) GTEST_SKIP() << "no AVX2 + FMA on this CPU: at::linear runs everywhere";
   at::manual_seed(14);
+  for (const bool avx512 : {true, false})
   for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    const Avx512Switch path(avx512);
     // Several parallel_for tasks of 64 or 85 blocks, and a tail of channels.
     const at::Tensor w = at::randn({1030, 344}).to(dtype);
     const at::Tensor x = at::randn({8, 344}).to(dtype);
@@ -122,9 +126,9 @@ TEST(FewRowsLinear, ThreadsSplitTheOutputsWithoutChangingThem) {
 TEST(FewRowsLinear, ReadsAWeightStartingAtAnOddAddress) {
   if (!kernel_runs_here()) GTEST_SKIP() << "no AVX2 + FMA on this CPU: at::linear runs everywhere";
   at::manual_seed(15);
-  for (const bool pairs : {true, false})
+  for (const bool avx512 : {true, false})
   for (at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
-    const Bf16PairsSwitch path(pairs);
+    const Avx512Switch path(avx512);
     const at::Tensor w = at::randn({5, 13}).to(dtype);  // 13 columns: a scalar (masked) tail after 8 (0)
     const at::Tensor x = at::randn({3, 13}).to(dtype);
     std::vector<char> bytes(w.nbytes() + 1);

@@ -2,8 +2,8 @@
 // a report run by scripts/bench/few_rows_layers.sh, not by the suite (DISABLED_). LISA_BENCH_SHAPES
 // picks the layers: "mid" (the mid preset's 8 layers, 1003-piece lm_head) or "7b" (two of LLaMA-7B's
 // layers, 1.6 GB of fp32: the whole 7b model does not fit the 2-core machine's time). Random weights
-// and inputs in LISA_BENCH_DTYPE (fp32, the default, or bf16; in bf16 on a CPU with AVX512-BF16 a
-// third column times the AVX2 path that widens the weights, set_few_rows_bf16_pairs_enabled(false));
+// and inputs in LISA_BENCH_DTYPE (fp32, the default, or bf16); on a CPU with that dtype's AVX-512 path
+// a third column times the AVX2 loop (set_few_rows_avx512_enabled(false));
 // 2 threads unless LISA_BENCH_THREADS says otherwise; 2 warm-up and 5 timed steps.
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
@@ -49,7 +49,7 @@ TEST(FewRowsLinearBench, DISABLED_Report) {
   const std::string dtype_name = dtype_env ? dtype_env : "fp32";
   ASSERT_TRUE(dtype_name == "fp32" || dtype_name == "bf16") << "LISA_BENCH_DTYPE=" << dtype_name << ": fp32 or bf16";
   const at::ScalarType dtype = dtype_name == "bf16" ? at::kBFloat16 : at::kFloat;
-  const bool both_bf16_paths = dtype == at::kBFloat16 && few_rows_bf16_pairs_available();
+  const bool both_paths = few_rows_avx512_available(dtype);
   const char* threads_env = std::getenv("LISA_BENCH_THREADS");
   const int before = at::get_num_threads();
   at::set_num_threads(threads_env ? std::atoi(threads_env) : 2);
@@ -64,7 +64,7 @@ TEST(FewRowsLinearBench, DISABLED_Report) {
   std::printf("[ few-rows ] %s shapes, %.2f GB of %s weights, %d threads\n", preset.c_str(), bytes / 1e9,
               dtype_name.c_str(), at::get_num_threads());
   std::printf("| B | few-rows ms | GEMM ms | few-rows rows/s x B=1 | GEMM ms / few-rows ms |%s\n|---:|---:|---:|---:|---:|%s\n",
-              both_bf16_paths ? " AVX2 widening ms |" : "", both_bf16_paths ? "---:|" : "");
+              both_paths ? " AVX2 loop ms |" : "", both_paths ? "---:|" : "");
   double base = 0;
   for (const int64_t rows : {1, 2, 4, 8, 16}) {
     set_few_rows_linear_enabled(true);
@@ -74,11 +74,11 @@ TEST(FewRowsLinearBench, DISABLED_Report) {
     if (rows == 1) base = fast;
     std::printf("| %ld | %.1f | %.1f | %.2f | %.2f |", static_cast<long>(rows), fast, gemm,
                 static_cast<double>(rows) * base / fast, gemm / fast);
-    if (both_bf16_paths) {
+    if (both_paths) {
       set_few_rows_linear_enabled(true);
-      set_few_rows_bf16_pairs_enabled(false);
+      set_few_rows_avx512_enabled(false);
       std::printf(" %.1f |", step_ms(layers, rows));
-      set_few_rows_bf16_pairs_enabled(true);
+      set_few_rows_avx512_enabled(true);
     }
     std::printf("\n");
   }

@@ -7,7 +7,7 @@
 // weight row once for all rows of x (AVX2 + FMA, threads over output channels), so a step of B rows
 // costs little more than a step of one until the FMAs, not the memory, are the limit. bf16 weights are
 // widened to fp32 in registers (that CPU has no bf16 arithmetic; one with AVX512-BF16 multiplies them
-// as they are, see below) and the sums kept in fp32; the result is rounded to bf16 once, as libtorch's
+// as they are, see the AVX-512 path below) and the sums kept in fp32; the result is rounded to bf16 once, as libtorch's
 // bf16 GEMM rounds it.
 //
 // Every output element is computed by the same sequence of operations whatever the number of rows,
@@ -41,12 +41,13 @@ bool few_rows_linear_enabled();
 // Enabled, and this CPU has AVX2 and FMA: decoding steps on the CPU use the kernel.
 bool few_rows_linear_available();
 
-// bf16 weights on a CPU with AVX512-BF16 take models/few_rows_bf16_pairs.h (bf16 pairs multiplied
-// and summed by VDPBF16PS, no widening) instead of the AVX2 loop: other roundings, the same
-// per-row guarantee. Process-wide switch (default on) for benchmarks and tests that compare the two.
-void set_few_rows_bf16_pairs_enabled(bool enabled);
-bool few_rows_bf16_pairs_enabled();
-// Enabled, and this CPU has AVX512F, AVX512BW and AVX512-BF16.
-bool few_rows_bf16_pairs_available();
+// bf16 on a CPU with AVX512-BF16 takes models/few_rows_avx512.h instead of the AVX2 loop: 8 rows in
+// one pass over the weights, bf16 pairs multiplied by VDPBF16PS without widening; other roundings,
+// the same per-row guarantee. (fp32 stays on the AVX2 loop: an AVX-512 one was no faster.)
+// Process-wide switch (default on) for benchmarks and tests that compare the two.
+void set_few_rows_avx512_enabled(bool enabled);
+bool few_rows_avx512_enabled();
+// Enabled, `dtype` is bf16, and this CPU has AVX512F, AVX512BW and AVX512-BF16.
+bool few_rows_avx512_available(at::ScalarType dtype);
 
 }  // namespace lisa::models
