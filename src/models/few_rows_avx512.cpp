@@ -4,12 +4,7 @@
 
 #include "models/channel_blocks.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && (defined(__clang__) || __GNUC__ >= 10)
-#include <immintrin.h>
-#define LISA_AVX512_KERNELS 1
-#define LISA_AVX512 __attribute__((target("avx512f,avx512bw,avx512bf16")))
-#define LISA_UNROLL_512 _Pragma("GCC unroll 16")
-#endif
+#include "models/avx512_vectors.h"
 
 namespace lisa::models::avx512 {
 
@@ -32,21 +27,9 @@ struct Bf16Pairs {
   using Vector = __m512bh;
   using Mask = __mmask32;
   static constexpr int64_t kStep = 32;
-  LISA_AVX512 static Vector load(const uint16_t* p, Mask mask) {
-    return reinterpret_cast<__m512bh>(_mm512_maskz_loadu_epi16(mask, p));
-  }
+  LISA_AVX512 static Vector load(const uint16_t* p, Mask mask) { return load_bf16_pairs(p, mask); }
   LISA_AVX512 static __m512 add_products(__m512 sums, Vector x, Vector w) { return _mm512_dpbf16_ps(sums, x, w); }
 };
-
-// The 16 lanes in a fixed order: halves, then quarters, and so on. (_mm512_reduce_add_ps and the
-// shuffles it is made of start from an undefined register, which GCC 12 warns about.)
-LISA_AVX512 inline float sum_of_lanes(__m512 v) {
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, v);
-  for (int width = 8; width >= 1; width /= 2)
-    for (int i = 0; i < width; ++i) lanes[i] += lanes[i + width];
-  return lanes[0];
-}
 
 // One step of L::kStep k (fewer where `mask` says so) of multiply_block's sums.
 template <typename L, int MR, int NR, bool kPrefetch>
@@ -81,13 +64,19 @@ LISA_AVX512 void multiply_block(const typename L::Element* x, const typename L::
     for (int n = 0; n < NR; ++n) sums[m][n] = _mm512_setzero_ps();
   const int64_t full = K - K % L::kStep;
   for (int64_t k = 0; k < full; k += L::kStep)
-    add_step<L, MR, NR, kPrefetch>(sums, x, w, K, k, static_cast<typename L::Mask>(~uint64_t{0}));
-  if (full < K)
-    add_step<L, MR, NR, kPrefetch>(sums, x, w, K, full, static_cast<typename L::Mask>((uint64_t{1} << (K - full)) - 1));
+    add_step<L, MR, NR, kPrefetch>(sums, x, w, K, k, first_lanes<typename L::Mask>(L::kStep));
+  if (full < K) add_step<L, MR, NR, kPrefetch>(sums, x, w, K, full, first_lanes<typename L::Mask>(K - full));
+  // The MR x NR sums four at a time (zeros after the last).
+  constexpr int kSums = MR * NR, kPadded = (kSums + 3) / 4 * 4;
+  __m512 all[kPadded];
   LISA_UNROLL_512
-  for (int m = 0; m < MR; ++m)
-    LISA_UNROLL_512
-    for (int n = 0; n < NR; ++n) y[m * ldy + n] = sum_of_lanes(sums[m][n]);
+  for (int i = 0; i < kPadded; ++i) all[i] = i < kSums ? sums[i / NR][i % NR] : _mm512_setzero_ps();
+  LISA_UNROLL_512
+  for (int i = 0; i < kSums; i += 4) {
+    alignas(16) float four[4];
+    _mm_store_ps(four, sums_of_lanes(all[i], all[i + 1], all[i + 2], all[i + 3]));
+    for (int j = i; j < i + 4 && j < kSums; ++j) y[(j / NR) * ldy + j % NR] = four[j - i];
+  }
 }
 
 template <typename L, int NR, bool kPrefetch, int MR = kRowsPerPass>
@@ -134,19 +123,12 @@ void multiply_rows(const typename L::Element* x, int64_t M, const typename L::El
 
 }  // namespace
 
-bool cpu_supports_bf16() {
-  static const bool supported = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                                __builtin_cpu_supports("avx512bf16");
-  return supported;
-}
-
 void multiply(const uint16_t* x, int64_t M, const uint16_t* w, int64_t N, int64_t K, float* y) {
   multiply_rows<Bf16Pairs>(x, M, w, N, K, y);
 }
 
 #else
 
-bool cpu_supports_bf16() { return false; }
 void multiply(const uint16_t*, int64_t, const uint16_t*, int64_t, int64_t, float*) {}
 
 #endif

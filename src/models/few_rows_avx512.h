@@ -16,11 +16,9 @@
 
 namespace lisa::models::avx512 {
 
-// This CPU has AVX512F, AVX512BW and AVX512-BF16, and the build can use them.
-bool cpu_supports_bf16();
-
 // y [M, N] (fp32) = x [M, K] . w [N, K]^T, x and w bf16 (their bits as uint16_t), row-major and
-// contiguous, 1 <= M <= 16; threads over blocks of output channels. Requires cpu_supports_bf16().
+// contiguous, 1 <= M <= 16; threads over blocks of output channels. Requires
+// avx512_bf16_kernels_available() (lisa/models/avx512_kernels.h).
 void multiply(const uint16_t* x, int64_t M, const uint16_t* w, int64_t N, int64_t K, float* y);
 
 }  // namespace lisa::models::avx512

@@ -10,6 +10,7 @@
 
 #include "avx2_vectors.h"
 #include "models/channel_blocks.h"
+#include "lisa/models/avx512_kernels.h"
 #include "models/few_rows_avx512.h"
 #include "lisa/error.h"
 
@@ -18,7 +19,6 @@ namespace lisa::models {
 namespace {
 
 std::atomic<bool> g_few_rows_enabled{true};
-std::atomic<bool> g_avx512_enabled{true};
 
 #ifdef LISA_AVX2_KERNELS
 
@@ -136,7 +136,7 @@ bool few_rows_linear_applies(const at::Tensor& x2d, const at::Tensor& weight) {
 at::Tensor few_rows_linear(const at::Tensor& x2d, const at::Tensor& weight) {
   LISA_INTERNAL_ASSERT(few_rows_linear_applies(x2d, weight), "few_rows_linear on x ", x2d.sizes(), " ",
                        x2d.scalar_type(), " and weight ", weight.sizes(), " ", weight.scalar_type());
-  if (few_rows_avx512_available(weight.scalar_type())) {
+  if (weight.scalar_type() == at::kBFloat16 && avx512_bf16_kernels_available()) {
     const at::Tensor x = x2d.contiguous();
     at::Tensor y = at::empty({x.size(0), weight.size(0)}, x.options().dtype(at::kFloat));
     avx512::multiply(reinterpret_cast<const uint16_t*>(x.data_ptr<at::BFloat16>()), x.size(0),
@@ -182,10 +182,5 @@ void set_few_rows_linear_enabled(bool enabled) { g_few_rows_enabled.store(enable
 bool few_rows_linear_enabled() { return g_few_rows_enabled.load(std::memory_order_relaxed); }
 bool few_rows_linear_available() { return few_rows_linear_enabled() && avx2::cpu_has_avx2_and_fma(); }
 
-void set_few_rows_avx512_enabled(bool enabled) { g_avx512_enabled.store(enabled, std::memory_order_relaxed); }
-bool few_rows_avx512_enabled() { return g_avx512_enabled.load(std::memory_order_relaxed); }
-bool few_rows_avx512_available(at::ScalarType dtype) {
-  return few_rows_avx512_enabled() && dtype == at::kBFloat16 && avx512::cpu_supports_bf16();
-}
 
 }  // namespace lisa::models

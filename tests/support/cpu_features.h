@@ -15,7 +15,7 @@ inline bool cpu_has_avx2_and_fma() {
 inline bool cpu_has_avx512_bf16() {
 #if defined(__x86_64__) && defined(__GNUC__)
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512bf16");
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
 #else
   return false;
 #endif

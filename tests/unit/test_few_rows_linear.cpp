@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "lisa/models/avx512_kernels.h"
 #include "lisa/models/few_rows_linear.h"
 #include "lisa/models/linear.h"
 #include "support/cpu_features.h"
@@ -25,7 +26,7 @@ struct FewRowsSwitch : testing::ScopedSwitch {
 };
 // bf16 on a CPU with AVX512-BF16 has two paths (AVX-512, AVX2): the tests run both.
 struct Avx512Switch : testing::ScopedSwitch {
-  explicit Avx512Switch(bool on) : ScopedSwitch(few_rows_avx512_enabled, set_few_rows_avx512_enabled, on) {}
+  explicit Avx512Switch(bool on) : ScopedSwitch(avx512_kernels_enabled, set_avx512_kernels_enabled, on) {}
 };
 
 bool kernel_runs_here() { return testing::cpu_has_avx2_and_fma(); }
@@ -44,13 +45,10 @@ double error_in_bounds(const at::Tensor& y, const at::Tensor& x, const at::Tenso
   return ((y.to(at::kDouble) - exact).abs() / bound).max().item<double>();
 }
 
-TEST(FewRowsLinear, Avx512PathsAvailableExactlyWhereTheCpuHasThem) {
-  EXPECT_FALSE(few_rows_avx512_available(at::kFloat));  // the AVX2 loop was as fast
-  EXPECT_EQ(few_rows_avx512_available(at::kBFloat16), testing::cpu_has_avx512_bf16());
-  EXPECT_FALSE(few_rows_avx512_available(at::kHalf));
+TEST(FewRowsLinear, Avx512KernelsAvailableExactlyWhereTheCpuHasAvx512Bf16) {
+  EXPECT_EQ(avx512_bf16_kernels_available(), testing::cpu_has_avx512_bf16());
   const Avx512Switch off(false);
-  EXPECT_FALSE(few_rows_avx512_available(at::kFloat));
-  EXPECT_FALSE(few_rows_avx512_available(at::kBFloat16));
+  EXPECT_FALSE(avx512_bf16_kernels_available());
 }
 
 TEST(FewRowsLinear, AvailableExactlyWhereTheCpuHasAvx2AndFma) {

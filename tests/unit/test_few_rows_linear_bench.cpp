@@ -3,7 +3,7 @@
 // picks the layers: "mid" (the mid preset's 8 layers, 1003-piece lm_head) or "7b" (two of LLaMA-7B's
 // layers, 1.6 GB of fp32: the whole 7b model does not fit the 2-core machine's time). Random weights
 // and inputs in LISA_BENCH_DTYPE (fp32, the default, or bf16); on a CPU with that dtype's AVX-512 path
-// a third column times the AVX2 loop (set_few_rows_avx512_enabled(false));
+// a third column times the AVX2 loop (set_avx512_kernels_enabled(false));
 // 2 threads unless LISA_BENCH_THREADS says otherwise; 2 warm-up and 5 timed steps.
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "lisa/models/avx512_kernels.h"
 #include "lisa/models/few_rows_linear.h"
 #include "lisa/models/linear.h"
 #include "support/mean_step_ms.h"
@@ -49,7 +50,7 @@ TEST(FewRowsLinearBench, DISABLED_Report) {
   const std::string dtype_name = dtype_env ? dtype_env : "fp32";
   ASSERT_TRUE(dtype_name == "fp32" || dtype_name == "bf16") << "LISA_BENCH_DTYPE=" << dtype_name << ": fp32 or bf16";
   const at::ScalarType dtype = dtype_name == "bf16" ? at::kBFloat16 : at::kFloat;
-  const bool both_paths = few_rows_avx512_available(dtype);
+  const bool both_paths = dtype == at::kBFloat16 && avx512_bf16_kernels_available();
   const char* threads_env = std::getenv("LISA_BENCH_THREADS");
   const int before = at::get_num_threads();
   at::set_num_threads(threads_env ? std::atoi(threads_env) : 2);
@@ -76,9 +77,9 @@ TEST(FewRowsLinearBench, DISABLED_Report) {
                 static_cast<double>(rows) * base / fast, gemm / fast);
     if (both_paths) {
       set_few_rows_linear_enabled(true);
-      set_few_rows_avx512_enabled(false);
+      set_avx512_kernels_enabled(false);
       std::printf(" %.1f |", step_ms(layers, rows));
-      set_few_rows_avx512_enabled(true);
+      set_avx512_kernels_enabled(true);
     }
     std::printf("\n");
   }

@@ -41,13 +41,9 @@ bool few_rows_linear_enabled();
 // Enabled, and this CPU has AVX2 and FMA: decoding steps on the CPU use the kernel.
 bool few_rows_linear_available();
 
-// bf16 on a CPU with AVX512-BF16 takes models/few_rows_avx512.h instead of the AVX2 loop: 8 rows in
-// one pass over the weights, bf16 pairs multiplied by VDPBF16PS without widening; other roundings,
-// the same per-row guarantee. (fp32 stays on the AVX2 loop: an AVX-512 one was no faster.)
-// Process-wide switch (default on) for benchmarks and tests that compare the two.
-void set_few_rows_avx512_enabled(bool enabled);
-bool few_rows_avx512_enabled();
-// Enabled, `dtype` is bf16, and this CPU has AVX512F, AVX512BW and AVX512-BF16.
-bool few_rows_avx512_available(at::ScalarType dtype);
+// bf16 on a CPU with AVX512-BF16 takes models/few_rows_avx512.h instead of the AVX2 loop (switch:
+// lisa/models/avx512_kernels.h): 8 rows in one pass over the weights, bf16 pairs multiplied by
+// VDPBF16PS without widening; other roundings, the same per-row guarantee. fp32 stays on the AVX2
+// loop: an AVX-512 one was no faster.
 
 }  // namespace lisa::models
