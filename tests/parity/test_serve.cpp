@@ -507,7 +507,10 @@ TEST_F(Serve, SixteenClientsAgainstAQueueOfFour) {
   ASSERT_EQ(status_of(metrics), 200);
   EXPECT_NE(metrics->body.find("lisa_queue_depth 0\n"), std::string::npos) << metrics->body;
   EXPECT_EQ(status_of(server_->client().Get("/health")), 200);
-#if !defined(__SANITIZE_THREAD__)  // ThreadSanitizer's allocator and shadow memory keep what was freed resident
+// ThreadSanitizer's allocator and shadow memory keep what was freed resident; so does
+// AddressSanitizer's quarantine (up to 256 MB: this test alone grew by 130 to 145 MiB under it, by
+// less than 64 MiB with quarantine_size_mb=0, 2026-12-02). LeakSanitizer checks leaks there.
+#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(resident_kib() - baseline, 64 * 1024) << "resident memory grew by more than 64 MiB";
 #endif
 }
