@@ -38,11 +38,9 @@ LISA_AVX512 inline __m512bh load_bf16_pairs(const uint16_t* p, __mmask32 mask) {
   return reinterpret_cast<__m512bh>(_mm512_maskz_loadu_epi16(mask, p));
 }
 
-// The mask of the first `count` of `Width` lanes (count in [0, Width]).
-template <typename Mask>
-inline Mask first_lanes(int64_t count) {
-  return static_cast<Mask>(count >= static_cast<int64_t>(8 * sizeof(Mask)) ? ~uint64_t{0}
-                                                                           : (uint64_t{1} << count) - 1);
+// The mask of the first `count` of 32 lanes (all of them from 32 on).
+inline __mmask32 first_lanes(int64_t count) {
+  return static_cast<__mmask32>(count >= 32 ? ~uint64_t{0} : (uint64_t{1} << count) - 1);
 }
 
 }  // namespace lisa::models::avx512

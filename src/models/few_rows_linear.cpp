@@ -9,10 +9,10 @@
 #include <cstring>
 
 #include "avx2_vectors.h"
-#include "models/channel_blocks.h"
-#include "lisa/models/avx512_kernels.h"
-#include "models/few_rows_avx512.h"
 #include "lisa/error.h"
+#include "lisa/models/avx512_kernels.h"
+#include "models/channel_blocks.h"
+#include "models/few_rows_avx512.h"
 
 namespace lisa::models {
 
@@ -181,6 +181,5 @@ at::Tensor few_rows_int8_linear(const at::Tensor& x2d, const at::Tensor& levels,
 void set_few_rows_linear_enabled(bool enabled) { g_few_rows_enabled.store(enabled, std::memory_order_relaxed); }
 bool few_rows_linear_enabled() { return g_few_rows_enabled.load(std::memory_order_relaxed); }
 bool few_rows_linear_available() { return few_rows_linear_enabled() && avx2::cpu_has_avx2_and_fma(); }
-
 
 }  // namespace lisa::models

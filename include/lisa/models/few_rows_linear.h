@@ -7,8 +7,8 @@
 // weight row once for all rows of x (AVX2 + FMA, threads over output channels), so a step of B rows
 // costs little more than a step of one until the FMAs, not the memory, are the limit. bf16 weights are
 // widened to fp32 in registers (that CPU has no bf16 arithmetic; one with AVX512-BF16 multiplies them
-// as they are, see the AVX-512 path below) and the sums kept in fp32; the result is rounded to bf16 once, as libtorch's
-// bf16 GEMM rounds it.
+// as they are, see the AVX-512 path below) and the sums kept in fp32; the result is rounded to bf16
+// once, as libtorch's bf16 GEMM rounds it.
 //
 // Every output element is computed by the same sequence of operations whatever the number of rows,
 // so B rows together give the bits of B single-row calls: batched decoding equals unbatched exactly.

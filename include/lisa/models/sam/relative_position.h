@@ -26,11 +26,11 @@ RelativeTerms decomposed_relative_terms(const at::Tensor& q, const at::Tensor& r
 // HW, head_dim] (q_h * q_w = k_h * k_w = HW), result [B, heads, HW, head_dim]. SAM materializes the
 // logits of every head (ViT-H's global layer at 1024 pixels: 16 x 4096^2 numbers, 537 MB in bf16, 1 GB
 // in fp32); neither way below does. Measured with scripts/bench/sam_attention.sh (docs/benchmarks.md,
-// "SAM's global attention"), each way is taken where it is the faster:
-// - on the CPU in bf16 and fp16, relative_position_attention_in_blocks (1.4x SDPA + bias in bf16, for
-//   both the mid preset's and ViT-H's global layers), in blocks of one head and as many queries as
-//   make about 1 MiB of logits (a core's L2), spread over the threads;
-// - elsewhere (fp32, where MKL's GEMMs and SDPA's fused softmax win by 10-20%, and CUDA, never
+// "With the AVX-512 bf16 product and SAM's blocked attention"), each way is taken where it is faster:
+// - on the CPU in bf16 and fp16, relative_position_attention_in_blocks (1.3 to 1.9x faster than SDPA
+//   + bias in bf16 for the mid preset's and ViT-H's global layers), in blocks of one head and as many
+//   queries as make about 1 MiB of logits (a core's L2), spread over the threads;
+// - elsewhere (fp32, where MKL's GEMMs and SDPA's fused softmax are 6 to 23% faster, and CUDA, never
 //   measured), relative_position_attention_with_bias with 128 MiB of bias at most.
 at::Tensor relative_position_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                        const at::Tensor& rel_pos_h, const at::Tensor& rel_pos_w, int64_t h, int64_t w);
